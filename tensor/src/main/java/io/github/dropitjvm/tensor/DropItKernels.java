@@ -1,0 +1,116 @@
+package io.github.dropitjvm.tensor;
+
+/**
+ * DropIT's tensor primitives, following DESIGN.md's conventions on every backend:
+ * <ul>
+ *   <li>k = floor((1−γ)·n + 0.5), computed in double ({@link #keepCount});</li>
+ *   <li>exact min-k keeps the k largest |x| of the whole tensor (row-major flat order, whatever the strides);
+ *       among equal |x| the lower flat index wins (so +0 and −0 tie); a NaN is an error naming the layer;</li>
+ *   <li>the random strategy keeps element i when a Philox-4x32-10 uniform keyed by the seed, with counter
+ *       (i, layer, step), is >= γ — regenerable in backward from the seed alone;</li>
+ *   <li>kept positions travel as a BIT mask (bit i = bit i%32 of word i/32) or as ascending INT32 indices;
+ *       kept values as FLOAT32 or BF16 (round to nearest even).</li>
+ * </ul>
+ */
+public final class DropItKernels {
+    private DropItKernels() {}
+
+    /** k = floor((1−γ)·n + 0.5) in double, for γ in [0, 1]. */
+    public static long keepCount(long n, double gamma) {
+        checkGamma(gamma);
+        return (long) Math.floor((1.0 - gamma) * n + 0.5);
+    }
+
+    private static void checkGamma(double gamma) {
+        if (!(gamma >= 0 && gamma <= 1)) throw new IllegalArgumentException("DropIT: drop rate gamma must be in [0, 1], got " + gamma);
+    }
+
+    /**
+     * The BIT mask (length numel(x)) of the k largest |x|, ties to the lower flat index.
+     *
+     * @param layer named in the error when x holds a NaN
+     */
+    public static Tensor selectTopAbs(Tensor x, long k, String layer) {
+        Tensor.requireFloat("DropIT select", x);
+        long n = x.numel();
+        if (k < 0 || k > n) throw new IllegalArgumentException("DropIT select (" + layer + "): k = " + k + " outside [0, " + n + "]");
+        Tensor mask = x.newZeros(DType.BIT, (int) Math.min(n, Integer.MAX_VALUE));
+        long nans = x.backend().selectTopAbs(x, k, mask);
+        if (nans > 0)
+            throw new IllegalArgumentException("DropIT select: input of layer '" + layer + "' (shape " + Shape.str(x.shape()) + ") contains " + nans + " NaN value(s)");
+        return mask;
+    }
+
+    /** The random-strategy keep mask over n elements (see class comment). */
+    public static Tensor randomKeepMask(Backend backend, long n, long seed, int layer, int step, double gamma) {
+        checkGamma(gamma);
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("DropIT random mask: " + n + " elements exceed one dimension");
+        Tensor mask = Tensor.zeros(backend, DType.BIT, (int) n);
+        backend.randomKeepMask(seed, layer, step, gamma, mask);
+        return mask;
+    }
+
+    /** Number of set bits of a BIT mask. */
+    public static long countKept(Tensor mask) {
+        requireMask("countKept", mask);
+        return mask.backend().countMask(mask, mask.numel());
+    }
+
+    /** The kept values of x (FLOAT32 or BF16), in flat order. */
+    public static Tensor compact(Tensor x, Tensor mask, DType valueType) {
+        Tensor.requireFloat("DropIT compact", x);
+        requireMask("DropIT compact", mask);
+        Tensor.sameBackend("DropIT compact", x, mask);
+        if (valueType != DType.FLOAT32 && valueType != DType.BF16)
+            throw new IllegalArgumentException("DropIT compact: values must be FLOAT32 or BF16, got " + valueType);
+        if (mask.numel() != x.numel())
+            throw new IllegalArgumentException("DropIT compact: mask of " + mask.numel() + " bits for input " + Shape.str(x.shape()) + " of " + x.numel() + " elements");
+        long k = countKept(mask);
+        Tensor values = x.newZeros(valueType, (int) k);
+        x.backend().compact(x, mask, values);
+        return values;
+    }
+
+    /** Ascending INT32 flat positions of the set bits; refuses tensors whose positions do not fit 31 bits. */
+    public static Tensor maskToIndex(Tensor mask) {
+        requireMask("DropIT index", mask);
+        if (mask.numel() > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("DropIT index: " + mask.numel() + " positions overflow int32 indices; use a bitmask cache format");
+        Tensor index = mask.newZeros(DType.INT32, (int) countKept(mask));
+        mask.backend().maskToIndex(mask, index);
+        return index;
+    }
+
+    /** Dense FLOAT32 tensor of the given shape with values at the set mask bits and zeros elsewhere. */
+    public static Tensor scatterMasked(Tensor values, Tensor mask, int... shape) {
+        Tensor.requireDType("DropIT scatter", "values", values, DType.FLOAT32, DType.BF16);
+        requireMask("DropIT scatter", mask);
+        Tensor.sameBackend("DropIT scatter", values, mask);
+        if (mask.numel() != Shape.numel("DropIT scatter", shape))
+            throw new IllegalArgumentException("DropIT scatter: mask of " + mask.numel() + " bits for shape " + Shape.str(shape));
+        long k = countKept(mask);
+        if (values.numel() != k)
+            throw new IllegalArgumentException("DropIT scatter: " + values.numel() + " values for " + k + " kept positions");
+        Tensor out = values.newZeros(DType.FLOAT32, shape);
+        values.backend().scatterMasked(values.contiguous(), mask, out);
+        return out;
+    }
+
+    /** Dense FLOAT32 tensor with values[j] at flat position index[j], zeros elsewhere. */
+    public static Tensor scatterIndexed(Tensor values, Tensor index, int... shape) {
+        Tensor.requireDType("DropIT scatter", "values", values, DType.FLOAT32, DType.BF16);
+        Tensor.requireDType("DropIT scatter", "index", index, DType.INT32);
+        Tensor.sameBackend("DropIT scatter", values, index);
+        if (values.rank() != 1 || index.rank() != 1 || values.numel() != index.numel())
+            throw new IllegalArgumentException("DropIT scatter: values " + Shape.str(values.shape()) + " and index " + Shape.str(index.shape()) + " must be 1-D of equal length");
+        Tensor out = values.newZeros(DType.FLOAT32, shape);
+        values.backend().scatterIndexed(values.contiguous(), index.contiguous(), out);
+        return out;
+    }
+
+    private static void requireMask(String op, Tensor mask) {
+        Tensor.requireDType(op, "mask", mask, DType.BIT);
+        if (mask.rank() != 1 || !mask.isContiguous() || mask.offset() != 0)
+            throw new IllegalArgumentException(op + ": mask must be a whole 1-D BIT tensor, got shape " + Shape.str(mask.shape()));
+    }
+}

@@ -1,0 +1,141 @@
+package io.github.dropitjvm.tensor;
+
+/**
+ * Front ends of the neural-network kernels: layer norm, batch norm, im2col/col2im and 2-D pooling. Each checks
+ * its arguments, allocates outputs and calls the backend; autograd builds the differentiable ops on these.
+ */
+public final class NnKernels {
+    private NnKernels() {}
+
+    /** Normalized output plus the per-group statistics backward needs. */
+    public record NormResult(Tensor out, Tensor mean, Tensor rstd) {}
+
+    /** Pooled output and, for max pooling, the INT32 argmax position within each input plane. */
+    public record PoolResult(Tensor out, Tensor indices) {}
+
+    /** Layer norm over the trailing dimensions given by normalizedShape; weight/bias (that shape) may be null. */
+    public static NormResult layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        Tensor.requireFloat("layerNorm", x);
+        int r = x.rank(), k = normalizedShape.length;
+        if (k == 0 || k > r) throw new IllegalArgumentException("layerNorm: normalized shape " + Shape.str(normalizedShape) + " does not fit input " + Shape.str(x.shape()));
+        int[] xs = x.shape();
+        for (int i = 0; i < k; i++)
+            if (xs[r - k + i] != normalizedShape[i])
+                throw new IllegalArgumentException("layerNorm: input " + Shape.str(xs) + " does not end with normalized shape " + Shape.str(normalizedShape));
+        checkAffine("layerNorm", x, weight, normalizedShape);
+        checkAffine("layerNorm", x, bias, normalizedShape);
+        if (!(eps >= 0)) throw new IllegalArgumentException("layerNorm: eps must be >= 0, got " + eps);
+        int[] statShape = xs.clone();
+        for (int i = r - k; i < r; i++) statShape[i] = 1;
+        Tensor out = x.newZeros(DType.FLOAT32, xs);
+        Tensor mean = x.newZeros(DType.FLOAT32, statShape), rstd = x.newZeros(DType.FLOAT32, statShape);
+        x.backend().layerNorm(x, k, weight, bias, eps, out, mean, rstd);
+        return new NormResult(out, mean, rstd);
+    }
+
+    /**
+     * Batch norm of x (N, C, ...) per channel. Training mode uses the batch statistics (mean and rstd are
+     * returned, shape [C]) and does not touch the running statistics (the caller updates them); inference uses
+     * runningMean/runningVar. weight/bias ([C]) may be null.
+     */
+    public static NormResult batchNorm(Tensor x, Tensor weight, Tensor bias, Tensor runningMean, Tensor runningVar,
+                                       boolean training, double eps) {
+        Tensor.requireFloat("batchNorm", x);
+        if (x.rank() < 2) throw new IllegalArgumentException("batchNorm: input needs shape (N, C, ...), got " + Shape.str(x.shape()));
+        int c = x.size(1);
+        int[] cs = {c};
+        checkAffine("batchNorm", x, weight, cs);
+        checkAffine("batchNorm", x, bias, cs);
+        if (!training) {
+            if (runningMean == null || runningVar == null) throw new IllegalArgumentException("batchNorm: inference needs running mean and variance");
+            checkAffine("batchNorm", x, runningMean, cs);
+            checkAffine("batchNorm", x, runningVar, cs);
+        } else if (x.numel() / Math.max(c, 1) < 2 && x.numel() > 0) {
+            throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got input " + Shape.str(x.shape()));
+        }
+        Tensor out = x.newZeros(DType.FLOAT32, x.shape());
+        Tensor mean = x.newZeros(DType.FLOAT32, c), rstd = x.newZeros(DType.FLOAT32, c);
+        x.backend().batchNorm(x, weight, bias, runningMean, runningVar, !training, eps, out, mean, rstd);
+        return new NormResult(out, mean, rstd);
+    }
+
+    private static void checkAffine(String op, Tensor x, Tensor p, int[] shape) {
+        if (p == null) return;
+        Tensor.requireFloat(op, p);
+        Tensor.sameBackend(op, x, p);
+        Tensor.requireShape(op, "parameter", p, shape);
+    }
+
+    /** The sliding-window geometry of a 4-D input for a kh×kw window. */
+    public static Conv2dGeometry geometry(String op, Tensor x, int kh, int kw, int stride, int padding) {
+        return geometry(op, x, kh, kw, stride, stride, padding, padding);
+    }
+
+    public static Conv2dGeometry geometry(String op, Tensor x, int kh, int kw, int strideH, int strideW, int padH, int padW) {
+        if (x.rank() != 4) throw new IllegalArgumentException(op + ": input needs shape (N, C, H, W), got " + Shape.str(x.shape()));
+        try {
+            return new Conv2dGeometry(x.size(0), x.size(1), x.size(2), x.size(3), kh, kw, strideH, strideW, padH, padW);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + " on input " + Shape.str(x.shape()) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** (N, C, H, W) → (N, C·kh·kw, OH·OW). */
+    public static Tensor im2col(Tensor x, Conv2dGeometry g) {
+        Tensor.requireFloat("im2col", x);
+        checkInput("im2col", x, g);
+        Tensor cols = x.newZeros(DType.FLOAT32, g.n(), g.c() * g.kh() * g.kw(), g.outH() * g.outW());
+        x.backend().im2col(x, g, cols);
+        return cols;
+    }
+
+    /** (N, C·kh·kw, OH·OW) → (N, C, H, W), summing overlapping windows. */
+    public static Tensor col2im(Tensor cols, Conv2dGeometry g) {
+        Tensor.requireFloat("col2im", cols);
+        Tensor.requireShape("col2im", "columns", cols, g.n(), g.c() * g.kh() * g.kw(), g.outH() * g.outW());
+        Tensor x = cols.newZeros(DType.FLOAT32, g.n(), g.c(), g.h(), g.w());
+        cols.backend().col2im(cols, g, x);
+        return x;
+    }
+
+    public static PoolResult maxPool2d(Tensor x, int kernel, int stride, int padding) {
+        Tensor.requireFloat("maxPool2d", x);
+        Conv2dGeometry g = geometry("maxPool2d", x, kernel, kernel, stride, padding);
+        if (padding * 2 > kernel) throw new IllegalArgumentException("maxPool2d: padding " + padding + " must be at most half the kernel " + kernel);
+        Tensor out = x.newZeros(DType.FLOAT32, g.n(), g.c(), g.outH(), g.outW());
+        Tensor idx = x.newZeros(DType.INT32, g.n(), g.c(), g.outH(), g.outW());
+        x.backend().maxPool2d(x, g, out, idx);
+        return new PoolResult(out, idx);
+    }
+
+    public static Tensor maxPool2dBackward(Tensor gradOut, Tensor indices, Conv2dGeometry g) {
+        Tensor.requireFloat("maxPool2dBackward", gradOut);
+        Tensor.requireShape("maxPool2dBackward", "gradient", gradOut, g.n(), g.c(), g.outH(), g.outW());
+        Tensor.requireShape("maxPool2dBackward", "indices", indices, g.n(), g.c(), g.outH(), g.outW());
+        Tensor.requireDType("maxPool2dBackward", "indices", indices, DType.INT32);
+        Tensor gin = gradOut.newZeros(DType.FLOAT32, g.n(), g.c(), g.h(), g.w());
+        gradOut.backend().maxPool2dBackward(gradOut, indices, g, gin);
+        return gin;
+    }
+
+    public static Tensor avgPool2d(Tensor x, int kernel, int stride, int padding) {
+        Tensor.requireFloat("avgPool2d", x);
+        Conv2dGeometry g = geometry("avgPool2d", x, kernel, kernel, stride, padding);
+        if (padding * 2 > kernel) throw new IllegalArgumentException("avgPool2d: padding " + padding + " must be at most half the kernel " + kernel);
+        Tensor out = x.newZeros(DType.FLOAT32, g.n(), g.c(), g.outH(), g.outW());
+        x.backend().avgPool2d(x, g, out);
+        return out;
+    }
+
+    public static Tensor avgPool2dBackward(Tensor gradOut, Conv2dGeometry g) {
+        Tensor.requireFloat("avgPool2dBackward", gradOut);
+        Tensor.requireShape("avgPool2dBackward", "gradient", gradOut, g.n(), g.c(), g.outH(), g.outW());
+        Tensor gin = gradOut.newZeros(DType.FLOAT32, g.n(), g.c(), g.h(), g.w());
+        gradOut.backend().avgPool2dBackward(gradOut, g, gin);
+        return gin;
+    }
+
+    private static void checkInput(String op, Tensor x, Conv2dGeometry g) {
+        Tensor.requireShape(op, "input", x, g.n(), g.c(), g.h(), g.w());
+    }
+}

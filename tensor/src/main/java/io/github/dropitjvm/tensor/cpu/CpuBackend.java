@@ -1,0 +1,96 @@
+package io.github.dropitjvm.tensor.cpu;
+
+import io.github.dropitjvm.tensor.Backend;
+import io.github.dropitjvm.tensor.BinaryOp;
+import io.github.dropitjvm.tensor.Conv2dGeometry;
+import io.github.dropitjvm.tensor.DType;
+import io.github.dropitjvm.tensor.MemoryTracker;
+import io.github.dropitjvm.tensor.ReduceOp;
+import io.github.dropitjvm.tensor.Storage;
+import io.github.dropitjvm.tensor.Tensor;
+import io.github.dropitjvm.tensor.UnaryOp;
+
+/**
+ * The CPU backend: storage on the Java heap, kernels run synchronously on the calling thread. The kernel
+ * families live in their own classes (elementwise, reductions and norms, matmul, convolution and pooling,
+ * indexing, DropIT); this class routes to them.
+ */
+public final class CpuBackend implements Backend {
+    /** One Java array per storage. */
+    public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    public static final CpuBackend INSTANCE = new CpuBackend();
+
+    private final MemoryTracker memory = new MemoryTracker("cpu");
+
+    private CpuBackend() {}
+
+    @Override public String name() { return "cpu"; }
+    @Override public MemoryTracker memory() { return memory; }
+    @Override public long maxElements() { return MAX_ELEMENTS; }
+    @Override public Storage allocate(DType dtype, long length) { return CpuStorage.allocate(this, dtype, length); }
+    @Override public void synchronize() {}
+
+    static CpuStorage cpu(Tensor t) {
+        return cpu(t.storage());
+    }
+
+    static CpuStorage cpu(Storage s) {
+        if (!(s instanceof CpuStorage c))
+            throw new IllegalArgumentException("cpu backend: got a storage of backend " + s.backend().name());
+        return c;
+    }
+
+    @Override
+    public void write(Storage dst, long dstOffset, Object hostArray, int srcOffset, int count) {
+        System.arraycopy(hostArray, srcOffset, cpu(dst).array(), Math.toIntExact(dstOffset), count);
+    }
+
+    @Override
+    public void read(Storage src, long srcOffset, Object hostArray, int dstOffset, int count) {
+        System.arraycopy(cpu(src).array(), Math.toIntExact(srcOffset), hostArray, dstOffset, count);
+    }
+
+    @Override public void fill(Tensor dst, double value) { CpuElementwise.fill(dst, value); }
+    @Override public void arange(Tensor dst, double start, double step) { CpuElementwise.arange(dst, start, step); }
+    @Override public void copy(Tensor src, Tensor dst) { CpuElementwise.copy(src, dst); }
+    @Override public void random(Tensor dst, long seed, long stream, Distribution d) { CpuElementwise.random(dst, seed, stream, d); }
+    @Override public void unary(UnaryOp op, Tensor x, Tensor out, double p0, double p1) { CpuElementwise.unary(op, x, out, p0, p1); }
+    @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) { CpuElementwise.binary(op, a, b, out); }
+    @Override public void where(Tensor cond, Tensor a, Tensor b, Tensor out) { CpuElementwise.where(cond, a, b, out); }
+
+    @Override public void reduce(ReduceOp op, Tensor x, boolean[] reduced, Tensor out, double correction) { CpuReductions.reduce(op, x, reduced, out, correction); }
+    @Override public void softmax(Tensor x, int dim, boolean log, Tensor out) { CpuReductions.softmax(x, dim, log, out); }
+
+    @Override
+    public void layerNorm(Tensor x, int normDims, Tensor weight, Tensor bias, double eps, Tensor out, Tensor mean, Tensor rstd) {
+        CpuReductions.layerNorm(x, normDims, weight, bias, eps, out, mean, rstd);
+    }
+
+    @Override
+    public void batchNorm(Tensor x, Tensor weight, Tensor bias, Tensor runningMean, Tensor runningVar, boolean useRunning,
+                          double eps, Tensor out, Tensor mean, Tensor rstd) {
+        CpuReductions.batchNorm(x, weight, bias, runningMean, runningVar, useRunning, eps, out, mean, rstd);
+    }
+
+    @Override public void matmul(Tensor a, Tensor b, Tensor out, float beta) { CpuMatmul.matmul(a, b, out, beta); }
+
+    @Override public void im2col(Tensor x, Conv2dGeometry g, Tensor cols) { CpuConv.im2col(x, g, cols); }
+    @Override public void col2im(Tensor cols, Conv2dGeometry g, Tensor x) { CpuConv.col2im(cols, g, x); }
+    @Override public void maxPool2d(Tensor x, Conv2dGeometry g, Tensor out, Tensor indices) { CpuConv.maxPool2d(x, g, out, indices); }
+    @Override public void maxPool2dBackward(Tensor gradOut, Tensor indices, Conv2dGeometry g, Tensor gradIn) { CpuConv.maxPool2dBackward(gradOut, indices, g, gradIn); }
+    @Override public void avgPool2d(Tensor x, Conv2dGeometry g, Tensor out) { CpuConv.avgPool2d(x, g, out); }
+    @Override public void avgPool2dBackward(Tensor gradOut, Conv2dGeometry g, Tensor gradIn) { CpuConv.avgPool2dBackward(gradOut, g, gradIn); }
+
+    @Override public void gather(Tensor x, int dim, Tensor index, Tensor out) { CpuIndexing.gather(x, dim, index, out); }
+    @Override public void scatter(Tensor dst, int dim, Tensor index, Tensor src, boolean accumulate) { CpuIndexing.scatter(dst, dim, index, src, accumulate); }
+    @Override public void indexSelect(Tensor x, int dim, Tensor index, Tensor out) { CpuIndexing.indexSelect(x, dim, index, out); }
+
+    @Override public long selectTopAbs(Tensor x, long k, Tensor mask) { return CpuDropIt.selectTopAbs(x, k, mask); }
+    @Override public long randomKeepMask(long seed, int layer, int step, double gamma, Tensor mask) { return CpuDropIt.randomKeepMask(seed, layer, step, gamma, mask); }
+    @Override public long countMask(Tensor mask, long n) { return CpuDropIt.countMask(mask, n); }
+    @Override public void compact(Tensor x, Tensor mask, Tensor values) { CpuDropIt.compact(x, mask, values); }
+    @Override public void maskToIndex(Tensor mask, Tensor index) { CpuDropIt.maskToIndex(mask, index); }
+    @Override public void scatterMasked(Tensor values, Tensor mask, Tensor out) { CpuDropIt.scatterMasked(values, mask, out); }
+    @Override public void scatterIndexed(Tensor values, Tensor index, Tensor out) { CpuDropIt.scatterIndexed(values, index, out); }
+}

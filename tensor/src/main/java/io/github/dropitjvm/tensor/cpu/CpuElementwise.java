@@ -1,0 +1,213 @@
+package io.github.dropitjvm.tensor.cpu;
+
+import io.github.dropitjvm.tensor.BFloat16;
+import io.github.dropitjvm.tensor.Backend;
+import io.github.dropitjvm.tensor.BinaryOp;
+import io.github.dropitjvm.tensor.DType;
+import io.github.dropitjvm.tensor.Philox;
+import io.github.dropitjvm.tensor.SpecialFunctions;
+import io.github.dropitjvm.tensor.Tensor;
+import io.github.dropitjvm.tensor.UnaryOp;
+
+/** Elementwise kernels over strided views: fill, copy/convert, arange, random, unary, binary, where. */
+final class CpuElementwise {
+    private CpuElementwise() {}
+
+    // ---- typed element access for the dtype-generic paths ----
+
+    static double get(CpuStorage s, int i) {
+        return switch (s.dtype()) {
+            case FLOAT32 -> s.floats()[i];
+            case INT32 -> s.ints()[i];
+            case INT64 -> s.longs()[i];
+            case BF16 -> BFloat16.toFloat(s.shorts()[i]);
+            case BIT -> bit(s.ints(), i);
+        };
+    }
+
+    static void set(CpuStorage s, int i, double v) {
+        switch (s.dtype()) {
+            case FLOAT32 -> s.floats()[i] = (float) v;
+            case INT32 -> s.ints()[i] = (int) v;
+            case INT64 -> s.longs()[i] = (long) v;
+            case BF16 -> s.shorts()[i] = BFloat16.fromFloat((float) v);
+            case BIT -> setBit(s.ints(), i, v != 0);
+        }
+    }
+
+    static int bit(int[] words, int i) {
+        return (words[i >>> 5] >>> (i & 31)) & 1;
+    }
+
+    static void setBit(int[] words, int i, boolean on) {
+        if (on) words[i >>> 5] |= 1 << (i & 31);
+        else words[i >>> 5] &= ~(1 << (i & 31));
+    }
+
+    // ---- kernels ----
+
+    static void fill(Tensor dst, double value) {
+        CpuStorage d = CpuBackend.cpu(dst);
+        Loop loop = Loop.of(dst);
+        if (d.dtype() == DType.FLOAT32) {
+            float[] a = d.floats();
+            float v = (float) value;
+            int step = loop.step[0], n = loop.n;
+            loop.forEachRow(base -> {
+                for (int i = 0, p = base[0]; i < n; i++, p += step) a[p] = v;
+            });
+        } else {
+            int step = loop.step[0], n = loop.n;
+            loop.forEachRow(base -> {
+                for (int i = 0, p = base[0]; i < n; i++, p += step) set(d, p, value);
+            });
+        }
+    }
+
+    static void arange(Tensor dst, double start, double step) {
+        CpuStorage d = CpuBackend.cpu(dst);
+        int n = (int) dst.numel(), off = (int) dst.offset();
+        for (int i = 0; i < n; i++) set(d, off + i, start + i * step);
+    }
+
+    static void copy(Tensor src, Tensor dst) {
+        CpuStorage s = CpuBackend.cpu(src), d = CpuBackend.cpu(dst);
+        Loop loop = Loop.of(src, dst);
+        int n = loop.n, ss = loop.step[0], ds = loop.step[1];
+        DType st = s.dtype(), dt = d.dtype();
+        if (st == dt && st != DType.BIT) {
+            Object sa = s.array(), da = d.array();
+            if (ss == 1 && ds == 1) {
+                loop.forEachRow(base -> System.arraycopy(sa, base[0], da, base[1], n));
+                return;
+            }
+            switch (st) {
+                case FLOAT32 -> { float[] x = (float[]) sa, y = (float[]) da;
+                    loop.forEachRow(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
+                case INT32 -> { int[] x = (int[]) sa, y = (int[]) da;
+                    loop.forEachRow(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
+                case INT64 -> { long[] x = (long[]) sa, y = (long[]) da;
+                    loop.forEachRow(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
+                case BF16 -> { short[] x = (short[]) sa, y = (short[]) da;
+                    loop.forEachRow(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
+                default -> throw new IllegalStateException();
+            }
+            return;
+        }
+        // Converting (or bit) copy through double: exact for every value these dtypes hold except int64 beyond 2^53.
+        loop.forEachRow(b -> {
+            for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) set(d, q, get(s, p));
+        });
+    }
+
+    static void random(Tensor dst, long seed, long stream, Backend.Distribution dist) {
+        float[] a = CpuBackend.cpu(dst).floats();
+        int n = (int) dst.numel(), off = (int) dst.offset();
+        int k0 = (int) seed, k1 = (int) (seed >>> 32), c2 = (int) stream, c3 = (int) (stream >>> 32);
+        int[] w = new int[4];
+        for (int i = 0; i < n; i++) {
+            Philox.block(i, 0, c2, c3, k0, k1, w);
+            if (dist == Backend.Distribution.UNIFORM) {
+                a[off + i] = Philox.uniform(w[0]);
+            } else {
+                // Box-Muller on two 24-bit uniforms; u1 in (0, 1] keeps the log finite.
+                double u1 = ((w[0] >>> 8) + 1) * 0x1.0p-24, u2 = (w[1] >>> 8) * 0x1.0p-24;
+                a[off + i] = (float) (Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2));
+            }
+        }
+    }
+
+    private static final double SQRT_HALF = Math.sqrt(0.5);
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
+    static double apply(UnaryOp op, double x, double p0, double p1) {
+        return switch (op) {
+            case NEG -> -x;
+            case ABS -> Math.abs(x);
+            case EXP -> Math.exp(x);
+            case LOG -> Math.log(x);
+            case SQRT -> Math.sqrt(x);
+            case RSQRT -> 1.0 / Math.sqrt(x);
+            case TANH -> Math.tanh(x);
+            case ERF -> SpecialFunctions.erf(x);
+            case SIGMOID -> 1.0 / (1.0 + Math.exp(-x));
+            case RELU -> x > 0 ? x : (Double.isNaN(x) ? x : 0.0);
+            case GELU -> 0.5 * x * (1.0 + SpecialFunctions.erf(x * SQRT_HALF));
+            case GELU_TANH -> 0.5 * x * (1.0 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+            case CLAMP -> Double.isNaN(x) ? x : Math.min(Math.max(x, p0), p1);
+            case POW -> Math.pow(x, p0);
+        };
+    }
+
+    static void unary(UnaryOp op, Tensor x, Tensor out, double p0, double p1) {
+        float[] a = CpuBackend.cpu(x).floats(), o = CpuBackend.cpu(out).floats();
+        Loop loop = Loop.of(x, out);
+        int n = loop.n, xs = loop.step[0], os = loop.step[1];
+        loop.forEachRow(b -> {
+            for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += xs, q += os) o[q] = (float) apply(op, a[p], p0, p1);
+        });
+    }
+
+    static double apply(BinaryOp op, float x, float y) {
+        return switch (op) {
+            case ADD -> x + y;
+            case SUB -> x - y;
+            case MUL -> x * y;
+            case DIV -> x / y;
+            case POW -> Math.pow(x, y);
+            case MAXIMUM -> Math.max(x, y);
+            case MINIMUM -> Math.min(x, y);
+            case EQ -> x == y ? 1 : 0;
+            case NE -> x != y ? 1 : 0;
+            case LT -> x < y ? 1 : 0;
+            case LE -> x <= y ? 1 : 0;
+            case GT -> x > y ? 1 : 0;
+            case GE -> x >= y ? 1 : 0;
+        };
+    }
+
+    static void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        float[] x = CpuBackend.cpu(a).floats(), y = CpuBackend.cpu(b).floats();
+        CpuStorage os = CpuBackend.cpu(out);
+        Loop loop = Loop.of(a, b, out);
+        int n = loop.n, as = loop.step[0], bs = loop.step[1], ost = loop.step[2];
+        if (op.isComparison()) {
+            int[] words = os.ints();
+            loop.forEachRow(r -> {
+                for (int i = 0, p = r[0], q = r[1], t = r[2]; i < n; i++, p += as, q += bs, t += ost)
+                    setBit(words, t, apply(op, x[p], y[q]) != 0);
+            });
+            return;
+        }
+        float[] o = os.floats();
+        if (op == BinaryOp.ADD && loop.unitStride()) {
+            loop.forEachRow(r -> {
+                int p = r[0], q = r[1], t = r[2];
+                for (int i = 0; i < n; i++) o[t + i] = x[p + i] + y[q + i];
+            });
+            return;
+        }
+        if (op == BinaryOp.MUL && loop.unitStride()) {
+            loop.forEachRow(r -> {
+                int p = r[0], q = r[1], t = r[2];
+                for (int i = 0; i < n; i++) o[t + i] = x[p + i] * y[q + i];
+            });
+            return;
+        }
+        loop.forEachRow(r -> {
+            for (int i = 0, p = r[0], q = r[1], t = r[2]; i < n; i++, p += as, q += bs, t += ost)
+                o[t] = (float) apply(op, x[p], y[q]);
+        });
+    }
+
+    static void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        int[] c = CpuBackend.cpu(cond).ints();
+        float[] x = CpuBackend.cpu(a).floats(), y = CpuBackend.cpu(b).floats(), o = CpuBackend.cpu(out).floats();
+        Loop loop = Loop.of(cond, a, b, out);
+        int n = loop.n, cs = loop.step[0], as = loop.step[1], bs = loop.step[2], os = loop.step[3];
+        loop.forEachRow(r -> {
+            for (int i = 0, k = r[0], p = r[1], q = r[2], t = r[3]; i < n; i++, k += cs, p += as, q += bs, t += os)
+                o[t] = bit(c, k) != 0 ? x[p] : y[q];
+        });
+    }
+}
