@@ -1,0 +1,152 @@
+package io.github.dropitjvm.autograd;
+
+import io.github.dropitjvm.tensor.Shape;
+import io.github.dropitjvm.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A recorded op in the graph: its backward function, what it saved, and edges to the nodes that produced its
+ * inputs. Edges point at nodes, never at tensors, so the graph keeps alive only what ops explicitly save.
+ *
+ * <p>How an op is written (forward and backward side by side):
+ * <pre>{@code
+ * public static Variable mul(Variable a, Variable b) {
+ *     GradFn f = GradFn.of("mul", a, b);
+ *     SavedTensor sa = f.needs(1) ? f.save(a) : null, sb = f.needs(0) ? f.save(b) : null;
+ *     int[] as = a.shape(), bs = b.shape();
+ *     return f.output(a.data().mul(b.data()), g -> new Tensor[]{
+ *             f.needs(0) ? Grads.sumTo(g.mul(sb.get()), as) : null,
+ *             f.needs(1) ? Grads.sumTo(g.mul(sa.get()), bs) : null});
+ * }
+ * }</pre>
+ * The backward closure must capture only saved-tensor handles, shapes and scalars — never a Variable or a
+ * Tensor — or it would keep memory alive that {@link BackwardMemory} does not see.
+ */
+public class GradFn {
+    /** Computes the input gradients from the output gradient (null where an input needs none). */
+    @FunctionalInterface
+    public interface Backward {
+        Tensor[] apply(Tensor gradOutput);
+    }
+
+    private final String op;
+    private final String module;
+    final GradFn[] next;
+    private final int[][] inputShapes;
+    private final boolean recording;
+    private final List<SavedTensor> saved = new ArrayList<>();
+    private Backward backward;
+    private boolean released;
+
+    GradFn(String op, GradFn[] next, int[][] inputShapes, boolean recording) {
+        this.op = op;
+        this.module = ModuleScope.current();
+        this.next = next;
+        this.inputShapes = inputShapes;
+        this.recording = recording;
+    }
+
+    /** Starts an op over the given inputs; it records only in grad mode and when some input requires grad. */
+    public static GradFn of(String op, Variable... inputs) {
+        boolean any = false;
+        if (GradMode.isEnabled()) for (Variable v : inputs) any |= v != null && v.requiresGrad();
+        GradFn[] next = new GradFn[inputs.length];
+        int[][] shapes = new int[inputs.length][];
+        if (any) {
+            for (int i = 0; i < inputs.length; i++) {
+                if (inputs[i] == null) continue;
+                next[i] = inputs[i].gradEdge();
+                shapes[i] = inputs[i].shape();
+            }
+        }
+        return new GradFn(op, next, shapes, any);
+    }
+
+    public String op() {
+        return op;
+    }
+
+    /** Whether this op is being recorded at all. */
+    public boolean recording() {
+        return recording;
+    }
+
+    /** Whether input i needs a gradient. */
+    public boolean needs(int i) {
+        return recording && next[i] != null;
+    }
+
+    /**
+     * Saves a variable's tensor for backward: a parameter (a leaf that requires grad) is kept as is and reported
+     * apart; anything else is an activation and goes through the thread's pack hooks. Returns null when not
+     * recording.
+     */
+    public SavedTensor save(Variable v) {
+        if (!recording) return null;
+        SavedTensor s = v.isLeaf() && v.requiresGrad() ? SavedTensor.parameter(op, v.data()) : SavedTensor.activation(op, v.data());
+        saved.add(s);
+        return s;
+    }
+
+    /** Saves an intermediate tensor the op computed (statistics, a mask, its output). */
+    public SavedTensor save(Tensor t) {
+        if (!recording) return null;
+        SavedTensor s = SavedTensor.activation(op, t);
+        saved.add(s);
+        return s;
+    }
+
+    /** Wraps the forward result; attaches this node when recording. */
+    public Variable output(Tensor result, Backward backward) {
+        if (!recording) return Variable.constant(result);
+        this.backward = backward;
+        return Variable.fromOp(result, this);
+    }
+
+    /** Runs backward for this node; frees saved tensors unless the graph is retained. */
+    Tensor[] apply(Tensor gradOutput, boolean retain) {
+        if (released)
+            throw new IllegalStateException("backward through op " + op + (module.isEmpty() ? "" : " in module " + module)
+                    + " a second time: the first backward freed the graph; pass retainGraph = true to it");
+        Tensor[] grads = backward.apply(gradOutput);
+        if (grads.length != next.length)
+            throw new IllegalStateException("backward of op " + op + " returned " + grads.length + " gradients for " + next.length + " inputs");
+        for (int i = 0; i < grads.length; i++) {
+            if (grads[i] == null || next[i] == null) continue;
+            if (!java.util.Arrays.equals(grads[i].shape(), inputShapes[i]))
+                throw new IllegalStateException("backward of op " + op + " produced gradient " + Shape.str(grads[i].shape())
+                        + " for input " + i + " of shape " + Shape.str(inputShapes[i]));
+        }
+        if (!retain) release();
+        return grads;
+    }
+
+    void release() {
+        released = true;
+        backward = null;
+        for (SavedTensor s : saved) s.release();
+    }
+
+    @Override
+    public String toString() {
+        return op + (module.isEmpty() ? "" : " (" + module + ")");
+    }
+
+    /** The node of a leaf that requires grad: accumulates into the leaf's {@code grad}. */
+    static final class AccumulateGrad extends GradFn {
+        private final Variable leaf;
+
+        AccumulateGrad(Variable leaf) {
+            super("accumulate-grad", new GradFn[0], new int[0][], true);
+            this.leaf = leaf;
+        }
+
+        @Override
+        Tensor[] apply(Tensor gradOutput, boolean retain) {
+            leaf.accumulateGrad(gradOutput);
+            return new Tensor[0];
+        }
+    }
+}

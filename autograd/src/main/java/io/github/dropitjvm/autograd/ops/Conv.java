@@ -1,0 +1,70 @@
+package io.github.dropitjvm.autograd.ops;
+
+import io.github.dropitjvm.autograd.GradFn;
+import io.github.dropitjvm.autograd.SavedTensor;
+import io.github.dropitjvm.autograd.Variable;
+import io.github.dropitjvm.tensor.Conv2dGeometry;
+import io.github.dropitjvm.tensor.NnKernels;
+import io.github.dropitjvm.tensor.Shape;
+import io.github.dropitjvm.tensor.Tensor;
+
+/** 2-D convolution (im2col + matmul) and pooling. */
+public final class Conv {
+    private Conv() {}
+
+    /**
+     * conv2d of x (N, C, H, W) with weight (O, C, kh, kw), square stride and zero padding; keeps its input x
+     * (not the im2col columns, which backward rebuilds) and the weight parameter.
+     */
+    public static Variable conv2d(Variable x, Variable weight, Variable bias, int stride, int padding) {
+        if (weight.rank() != 4 || x.rank() != 4 || x.size(1) != weight.size(1))
+            throw new IllegalArgumentException("conv2d: input " + Shape.str(x.shape()) + " and weight " + Shape.str(weight.shape())
+                    + " do not match (expected input (N, C, H, W) and weight (O, C, kh, kw) with equal C)");
+        int o = weight.size(0);
+        if (bias != null && (bias.rank() != 1 || bias.size(0) != o))
+            throw new IllegalArgumentException("conv2d: bias " + Shape.str(bias.shape()) + " does not match " + o + " output channels");
+        Conv2dGeometry geo = NnKernels.geometry("conv2d", x.data(), weight.size(2), weight.size(3), stride, padding);
+        GradFn f = GradFn.of("conv2d", x, weight, bias);
+        SavedTensor sx = f.needs(1) ? f.save(x) : null, sw = f.needs(0) ? f.save(weight) : null;
+        Tensor y = forward(x.data(), weight.data(), bias == null ? null : bias.data(), geo);
+        int rows = geo.c() * geo.kh() * geo.kw(), spatial = geo.outH() * geo.outW();
+        int[] ws = weight.shape();
+        return f.output(y, g -> {
+            Tensor g3 = g.reshape(geo.n(), o, spatial);
+            Tensor gx = null, gw = null, gb = null;
+            if (f.needs(0)) gx = NnKernels.col2im(sw.get().reshape(o, rows).transpose(0, 1).matmul(g3), geo);
+            if (f.needs(1)) {
+                Tensor cols = NnKernels.im2col(sx.get(), geo);
+                gw = g3.matmul(cols.transpose(1, 2)).sum(0, false).reshape(ws);
+            }
+            if (f.needs(2)) gb = g3.sum(new int[]{0, 2}, false);
+            return new Tensor[]{gx, gw, gb};
+        });
+    }
+
+    /** The conv2d forward on tensors (shared with DropIT's conv). */
+    public static Tensor forward(Tensor x, Tensor weight, Tensor bias, Conv2dGeometry geo) {
+        int o = weight.size(0);
+        Tensor cols = NnKernels.im2col(x, geo);
+        Tensor y = weight.reshape(o, -1).matmul(cols);
+        if (bias != null) y = y.add(bias.reshape(o, 1));
+        return y.reshape(geo.n(), o, geo.outH(), geo.outW());
+    }
+
+    /** Max pooling; keeps the INT32 argmax positions. */
+    public static Variable maxPool2d(Variable x, int kernel, int stride, int padding) {
+        NnKernels.PoolResult r = NnKernels.maxPool2d(x.data(), kernel, stride, padding);
+        Conv2dGeometry geo = NnKernels.geometry("maxPool2d", x.data(), kernel, kernel, stride, padding);
+        GradFn f = GradFn.of("maxPool2d", x);
+        SavedTensor si = f.save(r.indices());
+        return f.output(r.out(), g -> new Tensor[]{NnKernels.maxPool2dBackward(g, si.get(), geo)});
+    }
+
+    /** Average pooling; keeps nothing. */
+    public static Variable avgPool2d(Variable x, int kernel, int stride, int padding) {
+        Tensor out = NnKernels.avgPool2d(x.data(), kernel, stride, padding);
+        Conv2dGeometry geo = NnKernels.geometry("avgPool2d", x.data(), kernel, kernel, stride, padding);
+        GradFn f = GradFn.of("avgPool2d", x);
+        return f.output(out, g -> new Tensor[]{NnKernels.avgPool2dBackward(g, geo)});
+    }
+}

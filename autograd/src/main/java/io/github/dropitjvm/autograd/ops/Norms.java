@@ -1,0 +1,105 @@
+package io.github.dropitjvm.autograd.ops;
+
+import io.github.dropitjvm.autograd.GradFn;
+import io.github.dropitjvm.autograd.SavedTensor;
+import io.github.dropitjvm.autograd.Variable;
+import io.github.dropitjvm.tensor.NnKernels;
+import io.github.dropitjvm.tensor.Tensor;
+
+/** Softmax, log-softmax, layer norm and batch norm. */
+public final class Norms {
+    private Norms() {}
+
+    /** Keeps its output y: dx = y·(g − Σ g·y). */
+    public static Variable softmax(Variable x, int dim) {
+        GradFn f = GradFn.of("softmax", x);
+        Tensor y = x.data().softmax(dim);
+        SavedTensor sy = f.save(y);
+        return f.output(y, g -> {
+            Tensor s = sy.get();
+            return new Tensor[]{s.mul(g.sub(g.mul(s).sum(dim, true)))};
+        });
+    }
+
+    /** Keeps its output y: dx = g − exp(y)·Σ g. */
+    public static Variable logSoftmax(Variable x, int dim) {
+        GradFn f = GradFn.of("logSoftmax", x);
+        Tensor y = x.data().logSoftmax(dim);
+        SavedTensor sy = f.save(y);
+        return f.output(y, g -> new Tensor[]{g.sub(sy.get().exp().mul(g.sum(dim, true)))});
+    }
+
+    /**
+     * Layer norm over the trailing normalizedShape; keeps its input, mean and rstd (and the weight parameter).
+     * With x̂ = (x − μ)·rstd and ĝ = g·w: dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), dw = Σ g·x̂, db = Σ g.
+     */
+    public static Variable layerNorm(Variable x, int[] normalizedShape, Variable weight, Variable bias, double eps) {
+        NnKernels.NormResult r = NnKernels.layerNorm(x.data(), normalizedShape, weight == null ? null : weight.data(), bias == null ? null : bias.data(), eps);
+        GradFn f = GradFn.of("layerNorm", x, weight, bias);
+        boolean needX = f.needs(0) || f.needs(1);
+        SavedTensor sx = needX ? f.save(x) : null, sm = needX ? f.save(r.mean()) : null, sr = needX ? f.save(r.rstd()) : null;
+        SavedTensor sw = f.needs(0) && weight != null ? f.save(weight) : null;
+        int rank = x.rank(), k = normalizedShape.length;
+        int[] lead = range(0, rank - k), norm = range(rank - k, rank);
+        return f.output(r.out(), g -> {
+            Tensor gx = null, gw = null, gb = null;
+            if (f.needs(2)) gb = g.sum(lead, false);
+            if (needX) {
+                Tensor rstd = sr.get();
+                Tensor xhat = sx.get().sub(sm.get()).mul(rstd);
+                if (f.needs(1)) gw = g.mul(xhat).sum(lead, false);
+                if (f.needs(0)) {
+                    Tensor gh = sw == null ? g : g.mul(sw.get());
+                    gx = rstd.mul(gh.sub(gh.mean(norm, true)).sub(xhat.mul(gh.mul(xhat).mean(norm, true))));
+                }
+            }
+            return new Tensor[]{gx, gw, gb};
+        });
+    }
+
+    /**
+     * Batch norm of x (N, C, ...) per channel. Training: batch statistics; keeps its input, the batch mean and
+     * rstd. Inference: normalizes with the running statistics; keeps its input and the running rstd. The
+     * running statistics are not updated here (the BatchNorm layer does that without grad).
+     */
+    public static Variable batchNorm(Variable x, Variable weight, Variable bias, Tensor runningMean, Tensor runningVar,
+                                     boolean training, double eps) {
+        NnKernels.NormResult r = NnKernels.batchNorm(x.data(), weight == null ? null : weight.data(), bias == null ? null : bias.data(),
+                runningMean, runningVar, training, eps);
+        GradFn f = GradFn.of("batchNorm", x, weight, bias);
+        int c = x.size(1);
+        int[] statShape = new int[x.rank()];
+        java.util.Arrays.fill(statShape, 1);
+        statShape[1] = c;
+        int[] reduce = new int[x.rank() - 1];
+        reduce[0] = 0;
+        for (int i = 2; i < x.rank(); i++) reduce[i - 1] = i;
+        Tensor mean = training ? r.mean() : runningMean.copy();
+        Tensor rstd = training ? r.rstd() : runningVar.add(eps).rsqrt();
+        boolean needX = f.needs(0) || f.needs(1);
+        SavedTensor sx = needX ? f.save(x) : null, sm = needX ? f.save(mean) : null, sr = needX ? f.save(rstd) : null;
+        SavedTensor sw = f.needs(0) && weight != null ? f.save(weight) : null;
+        return f.output(r.out(), g -> {
+            Tensor gx = null, gw = null, gb = null;
+            if (f.needs(2)) gb = g.sum(reduce, false);
+            if (needX) {
+                Tensor rs = sr.get().reshape(statShape);
+                Tensor xhat = sx.get().sub(sm.get().reshape(statShape)).mul(rs);
+                if (f.needs(1)) gw = g.mul(xhat).sum(reduce, false);
+                if (f.needs(0)) {
+                    Tensor gh = sw == null ? g : g.mul(sw.get().reshape(statShape));
+                    gx = training
+                            ? rs.mul(gh.sub(gh.mean(reduce, true)).sub(xhat.mul(gh.mul(xhat).mean(reduce, true))))
+                            : gh.mul(rs);
+                }
+            }
+            return new Tensor[]{gx, gw, gb};
+        });
+    }
+
+    static int[] range(int from, int to) {
+        int[] r = new int[Math.max(0, to - from)];
+        for (int i = 0; i < r.length; i++) r[i] = from + i;
+        return r;
+    }
+}
