@@ -1,0 +1,48 @@
+package io.github.dropitjvm.nn.layers;
+
+import io.github.dropitjvm.autograd.GradMode;
+import io.github.dropitjvm.autograd.Variable;
+import io.github.dropitjvm.autograd.ops.Norms;
+import io.github.dropitjvm.nn.Module;
+import io.github.dropitjvm.nn.Parameter;
+import io.github.dropitjvm.tensor.Tensor;
+
+/**
+ * Batch norm over (N, C, H, W) per channel, PyTorch semantics: training normalizes with the batch statistics
+ * and updates running_mean / running_var (unbiased) with the given momentum; eval uses the running statistics.
+ */
+public final class BatchNorm2d extends Module {
+    private final Parameter weight, bias;
+    private final Tensor runningMean, runningVar;
+    private final double eps, momentum;
+
+    public BatchNorm2d(int channels, double eps, double momentum) {
+        this.eps = eps;
+        this.momentum = momentum;
+        this.weight = parameter("weight", Tensor.ones(channels));
+        this.bias = parameter("bias", Tensor.zeros(channels));
+        this.runningMean = buffer("running_mean", Tensor.zeros(channels));
+        this.runningVar = buffer("running_var", Tensor.ones(channels));
+    }
+
+    public BatchNorm2d(int channels) {
+        this(channels, 1e-5, 0.1);
+    }
+
+    public Parameter weight() { return weight; }
+
+    @Override
+    protected Variable compute(Variable x) {
+        boolean training = isTraining();
+        Variable y = Norms.batchNorm(x, weight.variable(), bias.variable(), runningMean, runningVar, training, eps);
+        if (training) {
+            try (GradMode.Scope s = GradMode.noGrad()) {
+                int[] dims = {0, 2, 3};
+                Tensor mean = x.data().mean(dims, false), var = x.data().var(dims, 1, false);
+                runningMean.mulInPlace(1 - momentum).addInPlace(mean.mul(momentum));
+                runningVar.mulInPlace(1 - momentum).addInPlace(var.mul(momentum));
+            }
+        }
+        return y;
+    }
+}
