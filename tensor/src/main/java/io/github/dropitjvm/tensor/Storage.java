@@ -18,7 +18,7 @@ public abstract class Storage implements AutoCloseable {
     private final DType dtype;
     private final long length;
     private final Cleaner.Cleanable cleanable;
-    private volatile int version;
+    private final VersionCounter version = new VersionCounter();
     private volatile boolean closed;
 
     /**
@@ -57,13 +57,21 @@ public abstract class Storage implements AutoCloseable {
         return dtype.bytesFor(length);
     }
 
-    /** Version counter; bumped by every in-place write through a tensor. */
+    /** Version counter value; bumped by every in-place write through a tensor. */
     public final int version() {
-        return version;
+        return version.get();
     }
 
     public final void bumpVersion() {
-        version++;
+        version.bump();
+    }
+
+    /**
+     * The counter object itself: autograd keeps it (not the storage) beside a saved tensor, so it can detect an
+     * in-place write without keeping the data alive.
+     */
+    public final VersionCounter versionCounter() {
+        return version;
     }
 
     public final boolean isClosed() {
