@@ -1,0 +1,43 @@
+package io.github.dropitjvm.bench;
+
+import io.github.dropitjvm.tensor.JvmRequirements;
+import io.github.dropitjvm.train.DropitVersion;
+import io.github.dropitjvm.train.InfoCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The {@code dropit bench} command: what {@code ./dropit bench ...} runs. */
+@Command(
+        name = "dropit bench",
+        mixinStandardHelpOptions = true,
+        versionProvider = DropitVersion.class,
+        description = "DropIT-JVM benchmarks. Benchmark subcommands are not written yet; 'info' shows the machine.",
+        subcommands = {InfoCommand.class},
+        footer = {"", "JVM options for the launched program come from DROPIT_JAVA_OPTS (e.g. DROPIT_JAVA_OPTS=-Xmx8g)."})
+public final class BenchMain implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Checks the JVM, then executes the command line; returns the process exit code. */
+    static int run(String... args) {
+        try {
+            JvmRequirements.requireVectorModule();
+        } catch (IllegalStateException e) {
+            System.err.println("dropit bench: " + e.getMessage());
+            return 2;
+        }
+        return new CommandLine(new BenchMain()).execute(args);
+    }
+
+    /** Without a subcommand: the usage text. */
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}
