@@ -90,6 +90,17 @@ public class GradFn {
         return s;
     }
 
+    /**
+     * Saves an activation through specific pack/unpack hooks instead of the thread's: how DropIT's layers
+     * cache a compact form of their input while the rest of the graph is untouched.
+     */
+    public SavedTensor save(Variable v, SavedTensorHooks hooks) {
+        if (!recording) return null;
+        SavedTensor s = SavedTensor.activation(op, v.data(), hooks);
+        saved.add(s);
+        return s;
+    }
+
     /** Saves an intermediate tensor the op computed (statistics, a mask, its output). */
     public SavedTensor save(Tensor t) {
         if (!recording) return null;

@@ -37,8 +37,12 @@ public final class SavedTensor {
 
     /** Saves an activation through the current thread's hooks (if any). */
     static SavedTensor activation(String op, Tensor t) {
+        return activation(op, t, SavedTensorHooks.current());
+    }
+
+    /** Saves an activation through the given hooks (null: kept as is). */
+    static SavedTensor activation(String op, Tensor t, SavedTensorHooks hooks) {
         String module = ModuleScope.current();
-        SavedTensorHooks hooks = SavedTensorHooks.current();
         Object packed = t;
         if (hooks != null) {
             packed = hooks.pack(t, op, module);

@@ -17,6 +17,12 @@ public final class Conv {
      * (not the im2col columns, which backward rebuilds) and the weight parameter.
      */
     public static Variable conv2d(Variable x, Variable weight, Variable bias, int stride, int padding) {
+        return conv2d(x, weight, bias, stride, padding, null);
+    }
+
+    /** conv2d whose saved input goes through the given hooks (null: the thread's), as DropIT's conv uses. */
+    public static Variable conv2d(Variable x, Variable weight, Variable bias, int stride, int padding,
+                                  io.github.dropitjvm.autograd.SavedTensorHooks inputHooks) {
         if (weight.rank() != 4 || x.rank() != 4 || x.size(1) != weight.size(1))
             throw new IllegalArgumentException("conv2d: input " + Shape.str(x.shape()) + " and weight " + Shape.str(weight.shape())
                     + " do not match (expected input (N, C, H, W) and weight (O, C, kh, kw) with equal C)");
@@ -25,7 +31,8 @@ public final class Conv {
             throw new IllegalArgumentException("conv2d: bias " + Shape.str(bias.shape()) + " does not match " + o + " output channels");
         Conv2dGeometry geo = NnKernels.geometry("conv2d", x.data(), weight.size(2), weight.size(3), stride, padding);
         GradFn f = GradFn.of("conv2d", x, weight, bias);
-        SavedTensor sx = f.needs(1) ? f.save(x) : null, sw = f.needs(0) ? f.save(weight) : null;
+        SavedTensor sx = !f.needs(1) ? null : inputHooks == null ? f.save(x) : f.save(x, inputHooks);
+        SavedTensor sw = f.needs(0) ? f.save(weight) : null;
         Tensor y = forward(x.data(), weight.data(), bias == null ? null : bias.data(), geo);
         int rows = geo.c() * geo.kh() * geo.kw(), spatial = geo.outH() * geo.outW();
         int[] ws = weight.shape();

@@ -27,13 +27,22 @@ public final class Linalg {
      * W, a parameter). dx = g·W, dW = gᵀ·x over all leading positions, db = Σ g.
      */
     public static Variable linear(Variable x, Variable weight, Variable bias) {
+        return linear(x, weight, bias, null);
+    }
+
+    /**
+     * Linear whose saved input goes through the given hooks (null: the thread's hooks). dW is computed from
+     * whatever the hooks give back, while dx and db never touch the saved input — the property DropIT uses.
+     */
+    public static Variable linear(Variable x, Variable weight, Variable bias, io.github.dropitjvm.autograd.SavedTensorHooks inputHooks) {
         int in = weight.size(1), out = weight.size(0);
         if (weight.rank() != 2 || x.rank() < 1 || x.size(-1) != in)
             throw new IllegalArgumentException("linear: input " + Shape.str(x.shape()) + " does not match weight " + Shape.str(weight.shape()) + " (expected last dimension " + in + ")");
         if (bias != null && (bias.rank() != 1 || bias.size(0) != out))
             throw new IllegalArgumentException("linear: bias " + Shape.str(bias.shape()) + " does not match " + out + " outputs");
         GradFn f = GradFn.of("linear", x, weight, bias);
-        SavedTensor sx = f.needs(1) ? f.save(x) : null, sw = f.needs(0) ? f.save(weight) : null;
+        SavedTensor sx = !f.needs(1) ? null : inputHooks == null ? f.save(x) : f.save(x, inputHooks);
+        SavedTensor sw = f.needs(0) ? f.save(weight) : null;
         int[] xs = x.shape();
         Tensor y = forward(x.data(), weight.data(), bias == null ? null : bias.data());
         return f.output(y, g -> {

@@ -1,0 +1,26 @@
+package io.github.dropitjvm.dropit;
+
+import java.util.Locale;
+
+/** Which elements a DropIT layer keeps. */
+public enum Strategy {
+    /** The paper's: the k largest |x| of the whole tensor (DESIGN.md's exact rule, ties to the lower index). */
+    EXACT_MINK("exact-mink"),
+    /** Each element kept with probability 1 − γ from Philox(seed; index, layer, step); positions regenerated in backward. */
+    RANDOM("random");
+
+    private final String id;
+
+    Strategy(String id) {
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public static Strategy parse(String s) {
+        for (Strategy v : values()) if (v.id.equals(s.toLowerCase(Locale.ROOT))) return v;
+        throw new IllegalArgumentException("unknown DropIT strategy '" + s + "'; strategies: exact-mink, random");
+    }
+}
