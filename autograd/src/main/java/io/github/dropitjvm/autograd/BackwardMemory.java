@@ -28,6 +28,7 @@ public final class BackwardMemory implements GradMode.Scope {
     private static final ThreadLocal<Deque<BackwardMemory>> ACTIVE = ThreadLocal.withInitial(ArrayDeque::new);
 
     private final List<SavedTensor> saved = new ArrayList<>();
+    private int pruneAt = 64;
 
     private BackwardMemory() {}
 
@@ -39,7 +40,16 @@ public final class BackwardMemory implements GradMode.Scope {
     }
 
     static void record(SavedTensor s) {
-        for (BackwardMemory m : ACTIVE.get()) m.saved.add(s);
+        for (BackwardMemory m : ACTIVE.get()) m.add(s);
+    }
+
+    /** Adds a saved tensor; released ones are dropped now and then so a tracker open for a whole run stays small. */
+    private void add(SavedTensor s) {
+        if (saved.size() >= pruneAt) {
+            saved.removeIf(SavedTensor::isReleased);
+            pruneAt = Math.max(64, 2 * saved.size());
+        }
+        saved.add(s);
     }
 
     /** Breakdown of what is held now (released saved tensors count nothing). */
