@@ -44,7 +44,7 @@ public final class Indexing {
     }
 
     private static int checkIndexShape(String op, Tensor x, int dim, Tensor index) {
-        int d = Shape.dim(op, dim, x.rank());
+        int d = Shape.dim(op, dim, x.shape());
         if (index.rank() != x.rank())
             throw new IllegalArgumentException(op + ": index rank " + index.rank() + " differs from input rank " + x.rank() + " (" + Shape.str(index.shape()) + " vs " + Shape.str(x.shape()) + ")");
         for (int i = 0; i < x.rank(); i++)
@@ -59,7 +59,7 @@ public final class Indexing {
         Tensor.requireDType("indexSelect", "index", index, DType.INT32, DType.INT64);
         Tensor.sameBackend("indexSelect", x, index);
         if (index.rank() != 1) throw new IllegalArgumentException("indexSelect: index must be 1-D, got " + Shape.str(index.shape()));
-        int d = Shape.dim("indexSelect", dim, x.rank());
+        int d = Shape.dim("indexSelect", dim, x.shape());
         int[] s = x.shape();
         s[d] = index.size(0);
         Tensor out = x.newZeros(DType.FLOAT32, s);
@@ -71,7 +71,7 @@ public final class Indexing {
     public static Tensor cat(int dim, Tensor... parts) {
         if (parts.length == 0) throw new IllegalArgumentException("cat: no tensors given");
         Tensor first = parts[0];
-        int d = Shape.dim("cat", dim, first.rank());
+        int d = Shape.dim("cat", dim, first.shape());
         int total = 0;
         for (Tensor p : parts) {
             Tensor.sameBackend("cat", first, p);
@@ -108,7 +108,7 @@ public final class Indexing {
 
     /** Views of consecutive pieces of the given sizes along dim; the sizes must add up to the dimension. */
     public static Tensor[] split(Tensor x, int dim, int... sizes) {
-        int d = Shape.dim("split", dim, x.rank());
+        int d = Shape.dim("split", dim, x.shape());
         long sum = 0;
         for (int s : sizes) {
             if (s < 0) throw new IllegalArgumentException("split: negative size in " + Arrays.toString(sizes));
@@ -127,7 +127,7 @@ public final class Indexing {
 
     /** Equal chunks of size chunk along dim (the last may be smaller). */
     public static Tensor[] chunks(Tensor x, int dim, int chunk) {
-        int d = Shape.dim("split", dim, x.rank());
+        int d = Shape.dim("split", dim, x.shape());
         if (chunk <= 0) throw new IllegalArgumentException("split: chunk size must be positive, got " + chunk);
         int n = x.size(d), count = Math.max(1, (n + chunk - 1) / chunk);
         int[] sizes = new int[count];

@@ -13,10 +13,16 @@ public final class Shape {
     public static long numel(String op, int[] shape) {
         if (shape.length > MAX_RANK)
             throw new IllegalArgumentException(op + ": rank " + shape.length + " exceeds the maximum rank " + MAX_RANK + " (shape " + str(shape) + ")");
+        for (int d : shape)
+            if (d < 0) throw new IllegalArgumentException(op + ": negative size in shape " + str(shape));
         long n = 1;
         for (int d : shape) {
-            if (d < 0) throw new IllegalArgumentException(op + ": negative size in shape " + str(shape));
-            n = Math.multiplyExact(n, d);
+            // An overflowing product is a shape error like any other, not an ArithmeticException from deep inside.
+            if (d != 0 && n > Long.MAX_VALUE / d) {
+                for (int z : shape) if (z == 0) return 0;
+                throw new IllegalArgumentException(op + ": shape " + str(shape) + " has more than " + Long.MAX_VALUE + " elements");
+            }
+            n *= d;
         }
         return n;
     }
@@ -34,6 +40,14 @@ public final class Shape {
             acc *= Math.max(shape[i], 1);
         }
         return s;
+    }
+
+    /** Normalizes a possibly negative dimension index into [0, rank), or throws naming the op and the shape. */
+    public static int dim(String op, int dim, int[] shape) {
+        int d = dim < 0 ? dim + shape.length : dim;
+        if (d < 0 || d >= shape.length)
+            throw new IllegalArgumentException(op + ": dimension " + dim + " out of range for shape " + str(shape) + " (rank " + shape.length + ")");
+        return d;
     }
 
     /** Normalizes a possibly negative dimension index into [0, rank), or throws naming the op. */

@@ -55,7 +55,8 @@ public final class Tensor {
 
     public static Tensor full(Backend backend, DType dtype, double value, int... shape) {
         Tensor t = zeros(backend, dtype, shape);
-        if (value != 0) backend.fill(t, value);
+        // Compare bits, not values: -0.0 == 0 would otherwise leave a +0 where the caller asked for -0.
+        if (Double.doubleToRawLongBits(value) != 0) backend.fill(t, value);
         return t;
     }
 
@@ -149,7 +150,7 @@ public final class Tensor {
     }
 
     public int size(int dim) {
-        return shape[Shape.dim("size", dim, shape.length)];
+        return shape[Shape.dim("size", dim, shape)];
     }
 
     public long[] strides() {
@@ -157,7 +158,7 @@ public final class Tensor {
     }
 
     public long stride(int dim) {
-        return strides[Shape.dim("stride", dim, shape.length)];
+        return strides[Shape.dim("stride", dim, shape)];
     }
 
     public long offset() {
@@ -168,8 +169,9 @@ public final class Tensor {
         return Shape.numel(shape);
     }
 
-    /** Row-major contiguous (size-1 dimensions may have any stride). */
+    /** Row-major contiguous (size-1 dimensions may have any stride; an empty tensor is always contiguous). */
     public boolean isContiguous() {
+        if (numel() == 0) return true;
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) return false;
@@ -187,6 +189,7 @@ public final class Tensor {
 
     /** The elements in row-major order, as floats (converting from any dtype). */
     public float[] toFloatArray() {
+        requireOpen("toFloatArray", this);
         Tensor c = to(DType.FLOAT32).contiguous();
         float[] out = new float[checkedHostLength("toFloatArray")];
         c.backend().read(c.storage, c.offset, out, 0, out.length);
@@ -194,6 +197,7 @@ public final class Tensor {
     }
 
     public int[] toIntArray() {
+        requireOpen("toIntArray", this);
         Tensor c = to(DType.INT32).contiguous();
         int[] out = new int[checkedHostLength("toIntArray")];
         c.backend().read(c.storage, c.offset, out, 0, out.length);
@@ -201,6 +205,7 @@ public final class Tensor {
     }
 
     public long[] toLongArray() {
+        requireOpen("toLongArray", this);
         Tensor c = to(DType.INT64).contiguous();
         long[] out = new long[checkedHostLength("toLongArray")];
         c.backend().read(c.storage, c.offset, out, 0, out.length);
@@ -215,6 +220,7 @@ public final class Tensor {
 
     /** The single value of a one-element tensor. */
     public float item() {
+        requireOpen("item", this);
         if (numel() != 1) throw new IllegalStateException("item: tensor of shape " + Shape.str(shape) + " has " + numel() + " elements, not 1");
         return toFloatArray()[0];
     }
@@ -238,6 +244,7 @@ public final class Tensor {
 
     /** Moves (copies) this tensor to another backend; returns this when already there. */
     public Tensor to(Backend target) {
+        requireOpen("to", this);
         if (target == backend()) return this;
         Tensor c = contiguous();
         Tensor out = zeros(target, dtype(), shape);
@@ -257,6 +264,7 @@ public final class Tensor {
 
     /** Converts to another dtype (a copy), or returns this when the dtype already matches. */
     public Tensor to(DType dtype) {
+        requireOpen("to", this);
         if (dtype == dtype()) return this;
         Tensor out = newZeros(dtype, shape);
         backend().copy(this, out);
@@ -348,7 +356,7 @@ public final class Tensor {
         long[] st = new long[dims.length];
         boolean[] seen = new boolean[dims.length];
         for (int i = 0; i < dims.length; i++) {
-            int d = Shape.dim("permute", dims[i], shape.length);
+            int d = Shape.dim("permute", dims[i], shape);
             if (seen[d]) throw new IllegalArgumentException("permute: dimension " + d + " repeated in " + Arrays.toString(dims));
             seen[d] = true;
             s[i] = shape[d];
@@ -358,7 +366,7 @@ public final class Tensor {
     }
 
     public Tensor transpose(int dim0, int dim1) {
-        int a = Shape.dim("transpose", dim0, shape.length), b = Shape.dim("transpose", dim1, shape.length);
+        int a = Shape.dim("transpose", dim0, shape), b = Shape.dim("transpose", dim1, shape);
         int[] p = new int[shape.length];
         for (int i = 0; i < p.length; i++) p[i] = i;
         p[a] = b;
@@ -368,7 +376,7 @@ public final class Tensor {
 
     /** The elements start, start+step, ... below end along dim (a view; negative start/end count from the end). */
     public Tensor slice(int dim, int start, int end, int step) {
-        int d = Shape.dim("slice", dim, shape.length);
+        int d = Shape.dim("slice", dim, shape);
         if (step <= 0) throw new IllegalArgumentException("slice: step must be positive, got " + step);
         int n = shape[d];
         int s = start < 0 ? start + n : start, e = end < 0 ? end + n : end;
@@ -383,7 +391,7 @@ public final class Tensor {
 
     /** length elements from start along dim (a view). */
     public Tensor narrow(int dim, int start, int length) {
-        int d = Shape.dim("narrow", dim, shape.length);
+        int d = Shape.dim("narrow", dim, shape);
         if (start < 0 || length < 0 || (long) start + length > shape[d])
             throw new IndexOutOfBoundsException("narrow: [" + start + ", " + start + "+" + length + ") out of range for dimension " + d + " of size " + shape[d] + " in shape " + Shape.str(shape));
         int[] ns = shape.clone();
@@ -393,7 +401,7 @@ public final class Tensor {
 
     /** Index i along dim, removing that dimension (a view). */
     public Tensor select(int dim, int index) {
-        int d = Shape.dim("select", dim, shape.length);
+        int d = Shape.dim("select", dim, shape);
         if (index < 0 || index >= shape[d])
             throw new IndexOutOfBoundsException("select: index " + index + " out of range for dimension " + d + " of size " + shape[d]);
         return narrow(d, index, 1).squeeze(d);
@@ -431,7 +439,7 @@ public final class Tensor {
 
     /** Removes dimension dim, which must have size 1. */
     public Tensor squeeze(int dim) {
-        int d = Shape.dim("squeeze", dim, shape.length);
+        int d = Shape.dim("squeeze", dim, shape);
         if (shape[d] != 1) throw new IllegalArgumentException("squeeze: dimension " + d + " has size " + shape[d] + ", not 1, in shape " + Shape.str(shape));
         int[] s = new int[shape.length - 1];
         long[] st = new long[shape.length - 1];
@@ -442,8 +450,10 @@ public final class Tensor {
     /** Inserts a size-1 dimension at position dim (0..rank). */
     public Tensor unsqueeze(int dim) {
         int d = dim < 0 ? dim + shape.length + 1 : dim;
-        if (d < 0 || d > shape.length) throw new IllegalArgumentException("unsqueeze: dimension " + dim + " out of range for rank " + shape.length);
-        if (shape.length + 1 > Shape.MAX_RANK) throw new IllegalArgumentException("unsqueeze: rank would exceed " + Shape.MAX_RANK);
+        if (d < 0 || d > shape.length)
+            throw new IllegalArgumentException("unsqueeze: dimension " + dim + " out of range for shape " + Shape.str(shape) + " (positions 0.." + shape.length + ")");
+        if (shape.length + 1 > Shape.MAX_RANK)
+            throw new IllegalArgumentException("unsqueeze: shape " + Shape.str(shape) + " already has the maximum rank " + Shape.MAX_RANK);
         int[] s = new int[shape.length + 1];
         long[] st = new long[shape.length + 1];
         for (int i = 0, j = 0; i < s.length; i++) {
@@ -460,12 +470,14 @@ public final class Tensor {
 
     /** This tensor when contiguous, else a contiguous copy. */
     public Tensor contiguous() {
+        requireOpen("contiguous", this);
         if (isContiguous()) return this;
         return copy();
     }
 
     /** A fresh contiguous copy. */
     public Tensor copy() {
+        requireOpen("copy", this);
         Tensor out = newZeros(dtype(), shape);
         backend().copy(this, out);
         return out;
@@ -474,6 +486,7 @@ public final class Tensor {
     // ------------------------------------------------------------------ in-place writes (bump the version)
 
     public Tensor fillInPlace(double value) {
+        requireOpen("fillInPlace", this);
         backend().fill(this, value);
         storage.bumpVersion();
         return this;
@@ -590,7 +603,9 @@ public final class Tensor {
     /** Broadcast view to shape s (after Shape.broadcast has approved it). */
     Tensor expandTo(String op, int[] s) {
         if (Arrays.equals(shape, s)) return this;
-        Shape.broadcast(op, shape, s);
+        // The two shapes broadcasting together is not enough: the result must be s itself, not something larger.
+        if (!Arrays.equals(Shape.broadcast(op, shape, s), s))
+            throw new IllegalArgumentException(op + ": shape " + Shape.str(shape) + " cannot be broadcast to " + Shape.str(s));
         return expand(s);
     }
 
@@ -626,7 +641,7 @@ public final class Tensor {
         requireFloat(name, this);
         boolean[] reduced = new boolean[shape.length];
         for (int d : dims) {
-            int nd = Shape.dim(name, d, shape.length);
+            int nd = Shape.dim(name, d, shape);
             if (reduced[nd]) throw new IllegalArgumentException(name + ": dimension " + nd + " listed twice in " + Arrays.toString(dims));
             reduced[nd] = true;
         }
@@ -667,7 +682,12 @@ public final class Tensor {
         int k2 = b.shape[b.rank() - 2], n = b.shape[b.rank() - 1];
         if (k != k2)
             throw new IllegalArgumentException("matmul: inner dimensions differ: " + Shape.str(shape) + " @ " + Shape.str(o.shape) + " (" + k + " vs " + k2 + ")");
-        int[] batch = Shape.broadcast("matmul", Arrays.copyOf(a.shape, a.rank() - 2), Arrays.copyOf(b.shape, b.rank() - 2));
+        int[] batch;
+        try {
+            batch = Shape.broadcast("matmul", Arrays.copyOf(a.shape, a.rank() - 2), Arrays.copyOf(b.shape, b.rank() - 2));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("matmul: batch dimensions of " + Shape.str(shape) + " @ " + Shape.str(o.shape) + " cannot be broadcast", e);
+        }
         int r = batch.length + 2;
         if (r > Shape.MAX_RANK) throw new IllegalArgumentException("matmul: result rank exceeds " + Shape.MAX_RANK);
         int[] as = Arrays.copyOf(batch, r), bs = Arrays.copyOf(batch, r), os = Arrays.copyOf(batch, r);
@@ -692,7 +712,7 @@ public final class Tensor {
     private Tensor softmax(int dim, boolean log) {
         String name = log ? "logSoftmax" : "softmax";
         requireFloat(name, this);
-        int d = Shape.dim(name, dim, shape.length);
+        int d = Shape.dim(name, dim, shape);
         Tensor out = newZeros(DType.FLOAT32, shape);
         backend().softmax(this, d, log, out);
         return out;
@@ -700,17 +720,28 @@ public final class Tensor {
 
     // ------------------------------------------------------------------ checks shared by the op families
 
+    /** A tensor whose storage was closed cannot be read or written; say so naming the op, not deep in a kernel. */
+    static void requireOpen(String op, Tensor t) {
+        if (t.storage.isClosed())
+            throw new IllegalStateException(op + ": tensor of shape " + Shape.str(t.shape) + " (" + t.dtype() + " on " + t.backend().name()
+                    + ") uses a storage that was already closed");
+    }
+
     static void requireFloat(String op, Tensor t) {
+        requireOpen(op, t);
         if (t.dtype() != DType.FLOAT32)
             throw new IllegalArgumentException(op + ": expected a FLOAT32 tensor, got " + t.dtype() + " of shape " + Shape.str(t.shape) + " (convert with to(DType.FLOAT32))");
     }
 
     static void requireDType(String op, String what, Tensor t, DType... allowed) {
+        requireOpen(op, t);
         for (DType d : allowed) if (t.dtype() == d) return;
         throw new IllegalArgumentException(op + ": " + what + " must be " + Arrays.toString(allowed) + ", got " + t.dtype() + " of shape " + Shape.str(t.shape));
     }
 
     static void sameBackend(String op, Tensor a, Tensor b) {
+        requireOpen(op, a);
+        requireOpen(op, b);
         if (a.backend() != b.backend())
             throw new IllegalArgumentException(op + ": tensors on different backends: " + a.backend().name() + " " + Shape.str(a.shape)
                     + " and " + b.backend().name() + " " + Shape.str(b.shape) + "; move one with to(backend)");
