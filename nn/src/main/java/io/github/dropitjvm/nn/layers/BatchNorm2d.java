@@ -9,11 +9,12 @@ import io.github.dropitjvm.tensor.Tensor;
 
 /**
  * Batch norm over (N, C, H, W) per channel, PyTorch semantics: training normalizes with the batch statistics
- * and updates running_mean / running_var (unbiased) with the given momentum; eval uses the running statistics.
+ * and updates running_mean / running_var (unbiased) with the given momentum and counts num_batches_tracked;
+ * eval uses the running statistics.
  */
 public final class BatchNorm2d extends Module {
     private final Parameter weight, bias;
-    private final Tensor runningMean, runningVar;
+    private final Tensor runningMean, runningVar, numBatchesTracked;
     private final double eps, momentum;
 
     public BatchNorm2d(int channels, double eps, double momentum) {
@@ -23,6 +24,9 @@ public final class BatchNorm2d extends Module {
         this.bias = parameter("bias", Tensor.zeros(channels));
         this.runningMean = buffer("running_mean", Tensor.zeros(channels));
         this.runningVar = buffer("running_var", Tensor.ones(channels));
+        // PyTorch keeps this counter (an int64 scalar) in every BatchNorm's state dict; having it lets
+        // torchvision-style checkpoints load one to one.
+        this.numBatchesTracked = buffer("num_batches_tracked", Tensor.fromArray(new long[]{0}));
     }
 
     public BatchNorm2d(int channels) {
@@ -41,6 +45,7 @@ public final class BatchNorm2d extends Module {
                 Tensor mean = x.data().mean(dims, false), var = x.data().var(dims, 1, false);
                 runningMean.mulInPlace(1 - momentum).addInPlace(mean.mul(momentum));
                 runningVar.mulInPlace(1 - momentum).addInPlace(var.mul(momentum));
+                numBatchesTracked.copyFrom(Tensor.fromArray(new long[]{numBatchesTracked.toLongArray()[0] + 1}));
             }
         }
         return y;

@@ -42,6 +42,7 @@ class PresetsTest {
         Map<String, Tensor> state = m.stateDict();
         assertTrue(state.containsKey("layer2.0.downsample.0.weight"));
         assertTrue(state.containsKey("layer3.2.bn2.running_var"));
+        assertTrue(state.containsKey("bn1.num_batches_tracked"));
         assertFalse(state.containsKey("layer1.0.downsample.0.weight"));
         // 19 convs + fc; He et al. report ~0.27M parameters for ResNet-20
         assertEquals(272_474, m.parameterCount());
@@ -58,6 +59,17 @@ class PresetsTest {
             assertArrayEquals(new int[]{2, 10}, y.shape(), name);
             assertTrue(Arrays.stream(new float[][]{y.data().toFloatArray()}).allMatch(a -> !Float.isNaN(a[0])));
         }
+    }
+
+    @Test
+    void batchNormCountsTrainingBatchesOnly() {
+        Module m = Presets.create("resnet20", 1, 10, 2);
+        Tensor x = Tensor.randn(new Generator(3), 2, 1, 28, 28);
+        m.forward(Variable.constant(x));
+        m.forward(Variable.constant(x));
+        m.eval();
+        m.forward(Variable.constant(x));
+        assertArrayEquals(new long[]{2}, m.stateDict().get("layer2.1.bn2.num_batches_tracked").toLongArray());
     }
 
     @Test
