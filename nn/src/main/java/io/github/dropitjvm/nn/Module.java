@@ -36,8 +36,12 @@ public abstract class Module {
     }
 
     protected final Parameter parameter(String name, Tensor init) {
+        return register(name, new Parameter(init));
+    }
+
+    /** Registers a parameter created elsewhere (e.g. by a superclass constructor). */
+    protected final Parameter register(String name, Parameter p) {
         checkName(name);
-        Parameter p = new Parameter(init);
         parameters.put(name, p);
         return p;
     }
