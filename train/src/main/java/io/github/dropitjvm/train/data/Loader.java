@@ -184,6 +184,7 @@ public final class Loader {
         private final Thread worker;
         private final Cleaner.Cleanable cleanable;
         private int b;
+        private boolean closed;
 
         Prefetching(int epoch, int start, int batches, int[] order) {
             this.b = start;
@@ -202,12 +203,12 @@ public final class Loader {
 
         @Override
         public boolean hasNext() {
-            return !shared.closed && b < batches;
+            return !closed && b < batches;
         }
 
         @Override
         public Batch next() {
-            if (shared.closed) throw new IllegalStateException("loader: epoch iterator of " + data.name() + " is closed");
+            if (closed) throw new IllegalStateException("loader: epoch iterator of " + data.name() + " is closed");
             if (!hasNext()) throw new NoSuchElementException();
             Object o;
             try {
@@ -229,6 +230,7 @@ public final class Loader {
 
         @Override
         public void close() {
+            closed = true;
             cleanable.clean();
             worker.interrupt();
             boolean interrupted = false;
