@@ -109,7 +109,7 @@ public final class Fetcher {
                 return decoded;
             } catch (DataException e) {
                 tried.add(source.describe() + ": " + e.getMessage());
-                log.accept("dataset " + ds.name() + ": " + source.describe() + " failed: " + e.getMessage());
+                log.accept("dataset " + ds.name() + ": " + source.describe() + " did not work");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new DataException("dataset " + ds.name() + ": interrupted while fetching", e);
@@ -247,7 +247,8 @@ public final class Fetcher {
         try {
             r = runner.run(command, dir);
         } catch (IOException e) {
-            throw new DataException(command.getFirst() + " cannot be started (not installed or not on PATH?): " + e.getMessage(), e);
+            String why = String.valueOf(e.getMessage()).replaceFirst(" \\(in directory \"[^\"]*\"\\)", "").strip();
+            throw new DataException(command.getFirst() + " cannot be started (not installed or not on PATH?): " + why, e);
         }
         if (r.exitCode() != 0)
             throw new DataException("'" + cmd + "' exited with status " + r.exitCode() + tail(r.output()));
