@@ -6,12 +6,12 @@ package io.github.dropitjvm.train.data;
  * as is.
  */
 public class DataException extends RuntimeException {
-    /** @param message what failed, naming the file or dataset */
+    /** An error with this message (what failed, naming the file or dataset). */
     public DataException(String message) {
         super(message);
     }
 
-    /** @param message what failed, naming the file or dataset; @param cause the underlying error */
+    /** An error with this message (what failed, naming the file or dataset) and the underlying cause. */
     public DataException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -71,6 +71,8 @@ public final class Fetcher {
     private final Consumer<String> log;
 
     /**
+     * A fetcher for one data directory.
+     *
      * @param dataDir the data directory; each dataset lives in a folder named after it
      * @param runner runs the external clients ({@link #SYSTEM} for real use)
      * @param log receives one line per step taken (e.g. System.err::println), never null

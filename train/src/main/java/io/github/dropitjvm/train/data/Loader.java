@@ -40,7 +40,11 @@ public final class Loader {
     /**
      * A loader without prefetching.
      *
-     * @param augmentation applied to each training image before normalization; null for none
+     * @param shuffle visit the images in a seeded random order per epoch ({@link #order(int)}); else in order
+     * @param dropLast leave out a last batch smaller than batchSize
+     * @param seed drives the shuffle and the augmentation
+     * @param augmentation applied to each image before normalization; null or {@link Augmentation#NONE} for none
+     * @param normalization applied after scaling the bytes to [0, 1]; one mean and std per channel
      */
     public Loader(ImageSet data, int batchSize, boolean shuffle, boolean dropLast, long seed, Augmentation augmentation,
                   Normalization normalization) {
@@ -82,14 +86,17 @@ public final class Loader {
         return prefetch;
     }
 
+    /** Images per batch (the last batch may hold fewer unless dropLast). */
     public int batchSize() {
         return batchSize;
     }
 
+    /** The images this loader serves. */
     public ImageSet data() {
         return data;
     }
 
+    /** Batches in one epoch: ceil(N / batch size), or floor with dropLast. */
     public int batchesPerEpoch() {
         int n = data.size();
         return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
