@@ -111,7 +111,7 @@ public final class Fetcher {
                 return decoded;
             } catch (DataException e) {
                 tried.add(source.describe() + ": " + e.getMessage());
-                log.accept("dataset " + ds.name() + ": " + source.describe() + " did not work");
+                log.accept("dataset " + ds.name() + ": " + source.describe() + " did not work: " + e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new DataException("dataset " + ds.name() + ": interrupted while fetching", e);

