@@ -7,6 +7,7 @@ import io.github.dropitjvm.tensor.Tensor;
  * the index of this batch within the epoch, so a trainer can checkpoint its position.
  */
 public record Batch(Tensor images, Tensor labels, int epoch, int index) {
+    /** The number of images in the batch (the last batch of an epoch may be smaller). */
     public int size() {
         return labels.size(0);
     }

@@ -3,6 +3,10 @@ package io.github.dropitjvm.train.data;
 /**
  * A labelled image set held in memory as unsigned bytes, N×C×H×W row-major (Fashion-MNIST's 60 000 training
  * images are 47 MB this way), with its class count.
+ *
+ * @param name e.g. "fashion-mnist-train"; used in messages
+ * @param pixels N·C·H·W unsigned bytes
+ * @param labels N class indices in [0, numClasses)
  */
 public record ImageSet(String name, byte[] pixels, int[] labels, int channels, int height, int width, int numClasses) {
     public ImageSet {
@@ -15,10 +19,12 @@ public record ImageSet(String name, byte[] pixels, int[] labels, int channels, i
                 throw new IllegalArgumentException("image set " + name + ": label " + labels[i] + " of image " + i + " outside [0, " + numClasses + ")");
     }
 
+    /** The number of images. */
     public int size() {
         return labels.length;
     }
 
+    /** Bytes per image, C·H·W. */
     public int imageBytes() {
         return channels * height * width;
     }
