@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = DropitVersion.class,
         description = "DropIT-JVM: a pure-JVM tensor and autograd engine with DropIT memory-efficient training.",
-        subcommands = {InfoCommand.class},
+        subcommands = {InfoCommand.class, TrainCommand.class, CompareCommand.class},
         footer = {
             "",
             "The ./dropit launcher also runs:",
