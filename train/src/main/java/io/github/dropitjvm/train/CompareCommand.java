@@ -34,8 +34,9 @@ import java.util.concurrent.Callable;
         versionProvider = DropitVersion.class,
         sortOptions = false,
         description = {"Train a grid of DropIT drop rates × seeds and tabulate test accuracy against bytes held for backward.", ""},
-        footer = {"", "Runs already finished (result.json in their directory) are skipped; interrupted ones resume from their",
-                "last checkpoint. Exit codes: 0 all runs finished, 1 a run failed, 2 bad option, 130 interrupted."})
+        footer = {"", "Runs already finished (result.json in their directory) are skipped; interrupted ones resume from their"
+                + " last checkpoint. Writes compare.md, compare.csv and compare.png into --out.", "",
+                "Exit codes: 0 all runs finished, 1 a run failed, 2 bad option, 3 a run hit a non-finite loss, 130 interrupted."})
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -106,7 +107,7 @@ public final class CompareCommand implements Callable<Integer> {
                 if (code != 0 || !Files.exists(result)) {
                     err.println("dropit compare: run " + dir.getFileName() + " did not finish (exit " + code + "); stopping the grid");
                     err.flush();
-                    return code == 130 ? 130 : code == 2 ? 2 : 1;
+                    return code == 130 || code == 2 || code == 3 ? code : 1;
                 }
             } else {
                 o.printf(Locale.ROOT, "== run %d/%d: %s already finished, skipped%n", i, grid.size(), dir.getFileName());

@@ -25,18 +25,18 @@ import java.util.concurrent.Callable;
         versionProvider = DropitVersion.class,
         sortOptions = false,
         description = {
-            "Train a model preset on a dataset, optionally with DropIT (--dropit-gamma > 0), writing metrics, plots and",
-            "checkpoints into the run directory. Ctrl-C saves a mid-epoch checkpoint; --resume continues it so that",
-            "the loss trajectory is bit-identical to an uninterrupted run.",
+            "Train a model preset on a dataset, optionally with DropIT (--dropit-gamma > 0), writing metrics, plots and"
+                    + " checkpoints into the run directory. Ctrl-C saves a mid-epoch checkpoint; --resume continues it so"
+                    + " that the loss trajectory is bit-identical to an uninterrupted run.",
             ""},
         footer = {
             "",
-            "Run directory: config.json, metrics.jsonl (one line per step and per epoch), loss.png, accuracy.png,",
-            "held-bytes.png (bytes held for backward per module, plain vs DropIT), summary.txt, result.json (when",
-            "finished), checkpoints/last and checkpoints/best (best validation accuracy): model.safetensors,",
-            "model.optim.safetensors, trainer.json.",
-            "Exit codes: 0 finished (or stopped by a test hook), 1 error, 2 bad option, 3 non-finite loss,",
-            "130 interrupted (checkpoint saved)."
+            "Run directory: config.json, metrics.jsonl (one line per step and per epoch), loss.png, accuracy.png,"
+                    + " held-bytes.png (bytes held for backward per module, plain vs DropIT), summary.txt, result.json (when"
+                    + " finished), checkpoints/last and checkpoints/best (best validation accuracy), each with"
+                    + " model.safetensors, model.optim.safetensors and trainer.json.",
+            "",
+            "Exit codes: 0 finished, 1 error, 2 bad option, 3 non-finite loss, 130 interrupted (checkpoint saved)."
         })
 public final class TrainCommand implements Callable<Integer> {
     @Spec

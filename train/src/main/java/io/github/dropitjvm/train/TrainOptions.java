@@ -78,7 +78,7 @@ public final class TrainOptions {
     String backend;
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads for the CPU kernels (default: all processors)."
-            + " Checked and recorded; the current CPU backend runs single-threaded until the fast-kernels work adds its pool.")
+            + " Checked only for now: the current CPU backend runs single-threaded until the fast-kernels work adds its pool.")
     Integer threads;
 
     /** The run's configuration; a bad value is refused with a message naming its option. */

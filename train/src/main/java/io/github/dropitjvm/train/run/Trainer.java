@@ -234,7 +234,7 @@ public final class Trainer {
             AtomicFiles.writeString(runDir.resolve(CONFIG), MiniJson.write(cfg.toJson()) + "\n");
             Files.deleteIfExists(runDir.resolve(METRICS));
             st = TrainerState.fresh(cfg.seed());
-            out.printf(Locale.ROOT, "training %s (%,d parameters) on %s: %d train / %d val / %d test images, %d epochs of %d steps%n",
+            out.printf(Locale.ROOT, "training %s (%,d parameters) on %s: %d train / %d val / %d test images, %d epoch(s) of %d steps%n",
                     cfg.model(), model.parameterCount(), cfg.dataset(), train.size(), val == null ? 0 : val.size(), test.size(),
                     cfg.epochs(), batches);
         }
