@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = DropitVersion.class,
         description = "DropIT-JVM: a pure-JVM tensor and autograd engine with DropIT memory-efficient training.",
-        subcommands = {InfoCommand.class, DataCommand.class},
+        subcommands = {TrainCommand.class, CompareCommand.class, DataCommand.class, InfoCommand.class},
         footer = {
             "",
             "The ./dropit launcher also runs:",

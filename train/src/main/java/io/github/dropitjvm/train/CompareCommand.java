@@ -1,0 +1,200 @@
+package io.github.dropitjvm.train;
+
+import io.github.dropitjvm.train.run.AtomicFiles;
+import io.github.dropitjvm.train.run.MiniJson;
+import io.github.dropitjvm.train.run.Plots;
+import io.github.dropitjvm.train.run.TrainConfig;
+import io.github.dropitjvm.train.run.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code dropit compare}: trains every (γ, seed) of a grid, each in its own run directory {@code g<γ>-s<seed>},
+ * skipping runs that already finished (their {@code result.json}) and resuming ones that were interrupted, then
+ * writes {@code compare.md}, {@code compare.csv} (mean ± std of test accuracy and bytes held for backward per γ)
+ * and {@code compare.png} (accuracy against bytes held).
+ */
+@Command(
+        name = "compare",
+        mixinStandardHelpOptions = true,
+        versionProvider = DropitVersion.class,
+        sortOptions = false,
+        description = {"Train a grid of DropIT drop rates × seeds and tabulate test accuracy against bytes held for backward.", ""},
+        footer = {"", "Runs already finished (result.json in their directory) are skipped; interrupted ones resume from their"
+                + " last checkpoint. Writes compare.md, compare.csv and compare.png into --out.", "",
+                "Exit codes: 0 all runs finished, 1 a run failed, 2 bad option, 3 a run hit a non-finite loss, 130 interrupted."})
+public final class CompareCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--gammas", paramLabel = "γ,γ,...", split = ",", defaultValue = "0,0.5,0.7,0.9",
+            description = "DropIT drop rates to compare; 0 is the plain baseline (default: ${DEFAULT-VALUE}).")
+    List<Double> gammas;
+
+    @Option(names = "--seeds", paramLabel = "N", defaultValue = "3", description = "Seeds per γ: --first-seed, --first-seed+1, ... (default: ${DEFAULT-VALUE}).")
+    int seeds;
+
+    @Option(names = "--first-seed", defaultValue = "1", description = "First seed (default: ${DEFAULT-VALUE}).")
+    long firstSeed;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Directory of the grid (one sub-directory per run).")
+    Path out;
+
+    @Mixin
+    TrainOptions opts = new TrainOptions();
+
+    /** One finished run. */
+    record Row(double gamma, long seed, double testAcc, long heldBytes, long heldPlain) {}
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter o = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+        List<TrainConfig> grid = new ArrayList<>();
+        try {
+            if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
+            if (gammas.isEmpty()) throw new IllegalArgumentException("--gammas needs at least one value");
+            for (double g : gammas) {
+                if (!(g >= 0 && g <= 1)) throw new IllegalArgumentException("--gammas: each γ must be in [0, 1], got " + g);
+                for (int s = 0; s < seeds; s++) grid.add(opts.toConfig(g, firstSeed + s));
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("dropit compare: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        Files.createDirectories(out);
+        boolean terminal = System.console() != null;
+        List<Row> rows = new ArrayList<>();
+        int i = 0;
+        for (TrainConfig cfg : grid) {
+            i++;
+            Path dir = out.resolve(runName(cfg.gamma(), cfg.seed()));
+            Path result = dir.resolve(Trainer.RESULT);
+            if (!Files.exists(result)) {
+                o.printf(Locale.ROOT, "== run %d/%d: %s%n", i, grid.size(), dir.getFileName());
+                o.flush();
+                Trainer t;
+                try {
+                    if (Files.exists(dir.resolve(Trainer.CONFIG))) {
+                        TrainConfig had = TrainConfig.fromJson(MiniJson.parseObject(Files.readString(dir.resolve(Trainer.CONFIG))));
+                        if (!had.equals(cfg))
+                            throw new IllegalArgumentException(dir + " holds a run with other settings (" + dir.resolve(Trainer.CONFIG)
+                                    + "); use another --out or remove it");
+                        t = hasCheckpoint(dir) ? Trainer.resume(dir, opts.dataDir, o, terminal) : restart(dir, cfg, o, terminal);
+                    } else {
+                        t = Trainer.start(cfg, dir, opts.dataDir, o, terminal);
+                    }
+                } catch (IllegalArgumentException e) {
+                    err.println("dropit compare: " + e.getMessage());
+                    err.flush();
+                    return 2;
+                }
+                int code = TrainCommand.runWithInterruptHook(t, err);
+                if (code != 0 || !Files.exists(result)) {
+                    err.println("dropit compare: run " + dir.getFileName() + " did not finish (exit " + code + "); stopping the grid");
+                    err.flush();
+                    return code == 130 || code == 2 || code == 3 ? code : 1;
+                }
+            } else {
+                o.printf(Locale.ROOT, "== run %d/%d: %s already finished, skipped%n", i, grid.size(), dir.getFileName());
+                o.flush();
+            }
+            Map<String, Object> r = MiniJson.parseObject(Files.readString(result));
+            rows.add(new Row(cfg.gamma(), cfg.seed(), MiniJson.num(r, "test_acc"), MiniJson.lng(r, "held_bytes_dropit"),
+                    MiniJson.lng(r, "held_bytes_plain")));
+        }
+        writeTables(rows, o);
+        return 0;
+    }
+
+    private static boolean hasCheckpoint(Path dir) {
+        return Files.isRegularFile(dir.resolve("checkpoints/last/" + Trainer.STATE_FILE))
+                || Files.isRegularFile(dir.resolve("checkpoints/last.prev/" + Trainer.STATE_FILE));
+    }
+
+    /** A run that stopped before its first checkpoint: start it over in the same directory. */
+    private Trainer restart(Path dir, TrainConfig cfg, PrintWriter o, boolean terminal) throws java.io.IOException {
+        AtomicFiles.deleteTree(dir);
+        return Trainer.start(cfg, dir, opts.dataDir, o, terminal);
+    }
+
+    private void writeTables(List<Row> rows, PrintWriter o) throws java.io.IOException {
+        Map<Double, List<Row>> byGamma = new LinkedHashMap<>();
+        for (Row r : rows) byGamma.computeIfAbsent(r.gamma(), k -> new ArrayList<>()).add(r);
+        StringBuilder md = new StringBuilder(), csv = new StringBuilder();
+        TrainConfig c0 = opts.toConfig(0, firstSeed);
+        md.append(String.format(Locale.ROOT, "# DropIT comparison: %s on %s, %d epochs, batch %d, %s, %d seed(s)%n%n",
+                c0.model(), c0.dataset(), c0.epochs(), c0.batchSize(), c0.strategy().id(), seeds));
+        md.append("| γ | runs | test accuracy (%) | bytes held for backward (1 batch) | vs plain |\n|---|---|---|---|---|\n");
+        csv.append("gamma,runs,test_acc_mean,test_acc_std,held_bytes_mean,held_bytes_std,held_vs_plain\n");
+        List<Double> xs = new ArrayList<>(), ys = new ArrayList<>(), es = new ArrayList<>();
+        List<double[]> dots = new ArrayList<>();
+        for (Map.Entry<Double, List<Row>> e : byGamma.entrySet()) {
+            List<Row> rs = e.getValue();
+            double[] acc = rs.stream().mapToDouble(r -> 100 * r.testAcc()).toArray();
+            double[] held = rs.stream().mapToDouble(Row::heldBytes).toArray();
+            double[] plain = rs.stream().mapToDouble(Row::heldPlain).toArray();
+            double ratio = mean(held) / mean(plain);
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.2f ± %.2f | %s ± %s | %.1f%% |%n", gammaName(e.getKey()), rs.size(),
+                    mean(acc), std(acc), Plots.bytes(mean(held)), Plots.bytes(std(held)), 100 * ratio));
+            csv.append(String.format(Locale.ROOT, "%s,%d,%.4f,%.4f,%.1f,%.1f,%.4f%n", gammaName(e.getKey()), rs.size(),
+                    mean(acc), std(acc), mean(held), std(held), ratio));
+            xs.add(mean(held) / (1 << 20));
+            ys.add(mean(acc));
+            es.add(std(acc));
+            for (Row r : rs) dots.add(new double[]{r.heldBytes() / (double) (1 << 20), 100 * r.testAcc()});
+        }
+        md.append("\nstd is the sample standard deviation over seeds (0 for one seed). Bytes held: one training forward of the"
+                + " same batch, measured by BackwardMemory after training.\n");
+        AtomicFiles.writeString(out.resolve("compare.md"), md.toString());
+        AtomicFiles.writeString(out.resolve("compare.csv"), csv.toString());
+        double[] dx = dots.stream().mapToDouble(d -> d[0]).toArray(), dy = dots.stream().mapToDouble(d -> d[1]).toArray();
+        Plots.chart(out.resolve("compare.png"), "Test accuracy vs bytes held for backward (γ = " + byGamma.keySet().stream()
+                        .map(CompareCommand::gammaName).toList() + ")", "bytes held for backward, one batch (MiB)", "test accuracy (%)",
+                List.of(new Plots.Series("mean ± std per γ", arr(xs), arr(ys), arr(es), true),
+                        new Plots.Series("each run", dx, dy, false)));
+        o.print(md);
+        o.println("written: " + out.resolve("compare.md") + ", compare.csv, compare.png");
+        o.flush();
+    }
+
+    private static double[] arr(List<Double> l) {
+        return l.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    static double mean(double[] a) {
+        double s = 0;
+        for (double v : a) s += v;
+        return s / a.length;
+    }
+
+    static double std(double[] a) {
+        if (a.length < 2) return 0;
+        double m = mean(a), s = 0;
+        for (double v : a) s += (v - m) * (v - m);
+        return Math.sqrt(s / (a.length - 1));
+    }
+
+    /** 0.7 → "0.7", 0 → "0", 0.50 → "0.5". */
+    static String gammaName(double g) {
+        return new BigDecimal(Double.toString(g)).stripTrailingZeros().toPlainString();
+    }
+
+    static String runName(double gamma, long seed) {
+        return "g" + gammaName(gamma) + "-s" + seed;
+    }
+}

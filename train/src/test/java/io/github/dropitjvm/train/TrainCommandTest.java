@@ -1,0 +1,243 @@
+package io.github.dropitjvm.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.dropitjvm.dropit.DropIt;
+import io.github.dropitjvm.dropit.LayerStats;
+import io.github.dropitjvm.nn.Module;
+import io.github.dropitjvm.tensor.DropItKernels;
+import io.github.dropitjvm.train.run.MiniJson;
+import io.github.dropitjvm.train.run.TrainConfig;
+import io.github.dropitjvm.train.run.Trainer;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** dropit train / compare on the synthetic dataset: small models, few steps (2 shared cores). */
+class TrainCommandTest {
+    @TempDir
+    Path tmp;
+
+    /** Runs the dropit command line in-process; returns {exit code, stdout, stderr}. */
+    static Object[] execute(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Object[]{code, out.toString(), err.toString()};
+    }
+
+    /** A tiny vit-fmnist run: 36 training images (4 held out for validation), batch 4 → 9 steps per epoch. */
+    static List<String> tinyVit(Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("train", "--dataset", "synthetic", "--model", "vit-fmnist", "--batch-size", "4",
+                "--train-limit", "40", "--val-size", "4", "--test-limit", "8", "--epochs", "2", "--warmup", "3steps",
+                "--out", out.toString()));
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    static List<Float> losses(Path runDir) throws Exception {
+        List<Float> l = new ArrayList<>();
+        for (Map<String, Object> m : Trainer.readMetrics(runDir))
+            if ("step".equals(m.get("type"))) l.add((float) MiniJson.num(m, "loss"));
+        return l;
+    }
+
+    static TrainConfig config(String model, int epochs, int batch, double lr, String warmup, double gamma,
+                              io.github.dropitjvm.dropit.Strategy strategy, int trainLimit, int testLimit, int valSize) {
+        return new TrainConfig(model, "synthetic", epochs, batch, "adamw", lr, 1e-5, warmup, 0.05, 0.9, 0.1, gamma, strategy,
+                io.github.dropitjvm.dropit.CacheFormat.AUTO, 1, trainLimit, testLimit, valSize, "cpu");
+    }
+
+    @Test
+    void shortRunLearnsAndWritesMetricsPlotsAndCheckpoints() throws Exception {
+        Path dir = tmp.resolve("run");
+        // resnet20 learns the synthetic bands within 40 steps (vit-fmnist needs far more)
+        TrainConfig cfg = config("resnet20", 2, 16, 3e-3, "3steps", 0, io.github.dropitjvm.dropit.Strategy.EXACT_MINK, 352, 100, 32);
+        StringWriter log = new StringWriter();
+        Trainer.Result r = Trainer.start(cfg, dir, null, new PrintWriter(log, true), false).run();
+        assertEquals(Trainer.Outcome.DONE, r.outcome(), log.toString());
+        assertTrue(r.testAcc() > 0.3, "test accuracy after 40 steps on synthetic data: " + r.testAcc() + "\n" + log);
+        assertEquals(r.heldPlain(), r.heldDropit()); // γ = 0: plain
+
+        // metrics.jsonl: one line per step, one per epoch; held bytes at each epoch's first step
+        List<Map<String, Object>> recs = Trainer.readMetrics(dir);
+        long steps = recs.stream().filter(m -> "step".equals(m.get("type"))).count();
+        List<Map<String, Object>> epochs = recs.stream().filter(m -> "epoch".equals(m.get("type"))).toList();
+        assertEquals(40, steps);
+        assertEquals(2, epochs.size());
+        for (String k : List.of("train_loss", "val_acc", "test_acc", "time_s")) assertTrue(epochs.get(1).containsKey(k), k);
+        assertEquals(2, recs.stream().filter(m -> m.containsKey("held_bytes")).count());
+        Map<String, Object> first = recs.get(0);
+        for (String k : List.of("step", "epoch", "loss", "lr", "images_per_s", "held_bytes")) assertTrue(first.containsKey(k), k);
+
+        // plots, result, summary, checkpoints
+        for (String png : List.of("loss.png", "accuracy.png", "held-bytes.png")) {
+            BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
+            assertNotNull(img, png);
+            assertTrue(img.getWidth() > 100 && img.getHeight() > 100, png);
+        }
+        Map<String, Object> result = MiniJson.parseObject(Files.readString(dir.resolve(Trainer.RESULT)));
+        assertEquals("done", result.get("status"));
+        assertTrue(Files.readString(dir.resolve("summary.txt")).contains("test accuracy"));
+        for (String ck : List.of("last", "best"))
+            for (String f : List.of("model.safetensors", "model.optim.safetensors", "trainer.json"))
+                assertTrue(Files.isRegularFile(dir.resolve("checkpoints").resolve(ck).resolve(f)), ck + "/" + f);
+        Map<String, Object> st = MiniJson.parseObject(Files.readString(dir.resolve("checkpoints/last/trainer.json")));
+        assertEquals(40L, st.get("global_step"));
+        assertEquals(2L, st.get("epoch"));
+    }
+
+    @Test
+    void withDropItEachConvertedLayerKeepsKAndHoldsLessThanPlain() throws Exception {
+        double gamma = 0.7;
+        TrainConfig cfg = config("vit-fmnist", 1, 4, 1e-3, "0", gamma, io.github.dropitjvm.dropit.Strategy.EXACT_MINK, 8, 4, 0);
+        StringWriter log = new StringWriter();
+        Trainer t = Trainer.start(cfg, tmp.resolve("dropit"), null, new PrintWriter(log, true), false);
+        Trainer.Result r = t.run();
+        assertEquals(Trainer.Outcome.DONE, r.outcome(), log.toString());
+        List<Module> converted = new ArrayList<>();
+        t.model().visit(m -> { if (DropIt.cacheOf(m) != null) converted.add(m); });
+        assertEquals(24, converted.size()); // 6 blocks × qkv, proj, fc1, fc2; patch embedding and head stay dense
+        for (Module m : converted) {
+            LayerStats s = DropIt.cacheOf(m).stats();
+            assertEquals(2, s.calls(), m.name()); // one per training step; evaluation selects nothing
+            assertEquals((long) Math.floor((1 - gamma) * s.lastElements() + 0.5), s.lastKept(), m.name());
+            assertEquals(DropItKernels.keepCount(s.lastElements(), gamma), s.lastKept(), m.name());
+        }
+        assertTrue(r.heldDropit() > 0 && r.heldDropit() < r.heldPlain(), r.heldDropit() + " vs plain " + r.heldPlain());
+        assertTrue(log.toString().contains("DropIT / plain"), log.toString());
+    }
+
+    @Test
+    void resumeAfterStopOrKillMidEpochGivesTheBitIdenticalLossTrajectory() throws Exception {
+        // random strategy: its keep masks depend on the per-layer step counters, which resume must restore
+        String[] dropit = {"--dropit-gamma", "0.5", "--strategy", "random"};
+        Path full = tmp.resolve("full"), stopped = tmp.resolve("stopped"), killed = tmp.resolve("killed");
+        Object[] a = execute(tinyVit(full, dropit).toArray(String[]::new));
+        assertEquals(0, a[0], (String) a[2]);
+        List<Float> reference = losses(full);
+        assertEquals(18, reference.size());
+
+        // Ctrl-C path: mid-epoch checkpoint after step 5 of epoch 1, then resume
+        List<String> s = tinyVit(stopped, dropit);
+        s.addAll(List.of("--stop-after-steps", "5"));
+        Object[] b = execute(s.toArray(String[]::new));
+        assertEquals(0, b[0], (String) b[2]);
+        assertTrue(((String) b[2]).contains("stopped after step 5"), (String) b[2]);
+        assertFalse(Files.exists(stopped.resolve(Trainer.RESULT)));
+        Object[] c = execute("train", "--resume", stopped.toString());
+        assertEquals(0, c[0], (String) c[2]);
+        assertTrue(((String) c[1]).contains("resuming"), (String) c[1]);
+        assertEquals(reference, losses(stopped));
+
+        // SIGKILL path: dies at step 12 (epoch 2) without saving; resumes from the end-of-epoch-1 checkpoint
+        List<String> k = tinyVit(killed, dropit);
+        k.addAll(List.of("--kill-after-steps", "12"));
+        Object[] d = execute(k.toArray(String[]::new));
+        assertEquals(137, d[0], (String) d[2]);
+        assertEquals(12, losses(killed).size());
+        Object[] e = execute("train", "--resume", killed.toString());
+        assertEquals(0, e[0], (String) e[2]);
+        assertEquals(reference, losses(killed));
+
+        Map<String, Object> ra = MiniJson.parseObject(Files.readString(full.resolve(Trainer.RESULT)));
+        Map<String, Object> rc = MiniJson.parseObject(Files.readString(stopped.resolve(Trainer.RESULT)));
+        assertEquals(ra.get("test_acc"), rc.get("test_acc"));
+    }
+
+    @Test
+    void nonFiniteLossStopsWithNonZeroExitAndKeepsTheLastCheckpoint() throws Exception {
+        Path dir = tmp.resolve("nan");
+        // one batch per epoch: epoch 1 (step 1) checkpoints, the absurd lr then blows the weights up
+        Object[] r = execute("train", "--dataset", "synthetic", "--model", "vit-fmnist", "--batch-size", "4", "--train-limit", "4",
+                "--val-size", "0", "--test-limit", "4", "--epochs", "5", "--warmup", "0", "--optimizer", "sgd", "--lr", "1e30",
+                "--out", dir.toString());
+        assertEquals(3, r[0], r[1] + "\n" + r[2]);
+        assertTrue(((String) r[2]).contains("loss became"), (String) r[2]);
+        assertTrue(((String) r[2]).contains("last good checkpoint"), (String) r[2]);
+        Map<String, Object> st = MiniJson.parseObject(Files.readString(dir.resolve("checkpoints/last/trainer.json")));
+        long saved = (Long) st.get("global_step");
+        assertTrue(saved >= 1, "checkpoint step " + saved);
+        assertTrue(losses(dir).stream().allMatch(Float::isFinite));
+        assertFalse(Files.exists(dir.resolve(Trainer.RESULT)));
+    }
+
+    @Test
+    void compareRunsTheGridWritesTheTableAndSkipsFinishedRuns() throws Exception {
+        Path dir = tmp.resolve("grid");
+        String[] args = {"compare", "--gammas", "0,0.5", "--seeds", "1", "--out", dir.toString(), "--dataset", "synthetic",
+                "--batch-size", "4", "--train-limit", "8", "--val-size", "0", "--test-limit", "4", "--epochs", "1", "--warmup", "0"};
+        Object[] a = execute(args);
+        assertEquals(0, a[0], a[1] + "\n" + a[2]);
+        for (String run : List.of("g0-s1", "g0.5-s1")) assertTrue(Files.exists(dir.resolve(run).resolve(Trainer.RESULT)), run);
+        String md = Files.readString(dir.resolve("compare.md"));
+        assertTrue(md.contains("| 0 | 1 |") && md.contains("| 0.5 | 1 |"), md);
+        List<String> csv = Files.readAllLines(dir.resolve("compare.csv"));
+        assertEquals(3, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(0).startsWith("gamma,runs,test_acc_mean,test_acc_std,held_bytes_mean"));
+        assertNotNull(ImageIO.read(dir.resolve("compare.png").toFile()));
+        double plainHeld = Double.parseDouble(csv.get(1).split(",")[4]), dropHeld = Double.parseDouble(csv.get(2).split(",")[4]);
+        assertTrue(dropHeld < plainHeld, csv.toString());
+
+        long before = Files.getLastModifiedTime(dir.resolve("g0.5-s1/metrics.jsonl")).toMillis();
+        Object[] b = execute(args);
+        assertEquals(0, b[0], (String) b[2]);
+        String out = (String) b[1];
+        assertEquals(2, out.split("already finished, skipped", -1).length - 1, out);
+        assertEquals(before, Files.getLastModifiedTime(dir.resolve("g0.5-s1/metrics.jsonl")).toMillis());
+    }
+
+    @Test
+    void badOptionsAreRefusedNamingTheOption() {
+        Path o = tmp.resolve("bad");
+        String[][] cases = {
+            {"--lr", "-1", "--lr"}, {"--epochs", "0", "--epochs"}, {"--batch-size", "0", "--batch-size"},
+            {"--backend", "opencl", "--backend"}, {"--strategy", "top", "--strategy"}, {"--cache-format", "zip", "--cache-format"},
+            {"--warmup", "soon", "--warmup"}, {"--model", "vgg", "--model"}, {"--dropit-gamma", "1.5", "--dropit-gamma"},
+            {"--optimizer", "lion", "--optimizer"}, {"--label-smoothing", "1", "--label-smoothing"}, {"--threads", "0", "--threads"},
+            {"--dataset", "nope", "--dataset"}, {"--weight-decay", "-0.1", "--weight-decay"}, {"--lr", "abc", "--lr"},
+        };
+        for (String[] c : cases) {
+            Object[] r = execute("train", "--out", o.toString(), c[0], c[1]);
+            assertEquals(2, r[0], c[0] + " " + c[1] + ": " + r[2]);
+            assertTrue(((String) r[2]).contains(c[2]), c[0] + " " + c[1] + ": " + r[2]);
+        }
+        assertFalse(Files.exists(o.resolve(Trainer.CONFIG)));
+        Object[] r = execute("train", "--resume", o.toString(), "--lr", "0.1");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("--lr"), (String) r[2]);
+        Object[] g = execute("compare", "--out", o.toString(), "--gammas", "0,2");
+        assertEquals(2, g[0]);
+        assertTrue(((String) g[2]).contains("--gammas"), (String) g[2]);
+    }
+
+    @Test
+    void helpDocumentsEveryOption() {
+        Object[] r = execute("train", "--help");
+        assertEquals(0, r[0]);
+        String out = (String) r[1];
+        for (String opt : List.of("--model", "--dataset", "--epochs", "--batch-size", "--optimizer", "--lr", "--warmup",
+                "--weight-decay", "--label-smoothing", "--dropit-gamma", "--strategy", "--cache-format", "--threads", "--seed",
+                "--out", "--resume", "--train-limit", "--test-limit", "--backend", "--data-dir", "vit-fmnist"))
+            assertTrue(out.contains(opt), opt + " missing from\n" + out);
+        assertFalse(out.contains("--stop-after-steps"), out);
+        Object[] c = execute("compare", "--help");
+        assertEquals(0, c[0]);
+        assertTrue(((String) c[1]).contains("--gammas") && ((String) c[1]).contains("--seeds"), (String) c[1]);
+        assertTrue(((String) execute("--help")[1]).contains("train"));
+    }
+}
