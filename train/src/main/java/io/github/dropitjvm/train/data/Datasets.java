@@ -128,14 +128,15 @@ public final class Datasets {
 
     /**
      * The standard normalization of a dataset: Fashion-MNIST mean 0.2860 std 0.3530, MNIST 0.1307 / 0.3081, CIFAR-10
-     * per channel (0.4914, 0.4822, 0.4465) / (0.2470, 0.2435, 0.2616); synthetic none.
+     * per channel (0.4914, 0.4822, 0.4465) / (0.2470, 0.2435, 0.2616); synthetic from its construction.
      */
     public static Normalization normalizationFor(String name) {
         return switch (name) {
             case "fashion-mnist", "fashion-mnist-mini" -> new Normalization(new float[] {0.2860f}, new float[] {0.3530f});
             case "mnist" -> new Normalization(new float[] {0.1307f}, new float[] {0.3081f});
             case "cifar10" -> new Normalization(new float[] {0.4914f, 0.4822f, 0.4465f}, new float[] {0.2470f, 0.2435f, 0.2616f});
-            case "synthetic" -> Normalization.none(1);
+            // noise U(0, 0.5) plus a +0.5 band over 4 of 28 rows: mean 0.25 + 0.5·4/28, variance 0.5²/12 + 0.25·(1/7)(6/7)
+            case "synthetic" -> new Normalization(new float[] {0.3214f}, new float[] {0.2258f});
             default -> throw new IllegalArgumentException("unknown dataset '" + name + "'; datasets: " + NAMES);
         };
     }
