@@ -43,4 +43,21 @@ class DropItBenchTest {
         assertEquals(field(json, "expected_bytes_dropit"), field(json, "saved_bytes_dropit"), json);
         assertTrue(field(json, "ratio") < 0.7, json);
     }
+
+    @Test
+    void stepPrintsMediansIqrsAndTheirRatio() {
+        String json = run("step", "--model", "cnn-small", "--batch", "2", "--steps", "2", "--warmup", "0", "--json");
+        double base = field(json, "ms_baseline"), drop = field(json, "ms_dropit");
+        assertTrue(base > 0 && drop > 0, json);
+        assertTrue(field(json, "iqr_ms_baseline") >= 0 && field(json, "iqr_ms_dropit") >= 0, json);
+        assertEquals(drop / base, field(json, "ratio"), 1e-4 * drop / base);
+    }
+
+    @Test
+    void quantilesInterpolate() {
+        double[] s = {1, 2, 3, 4};
+        assertEquals(2.5, StepBench.quantile(s, 0.5), 1e-12);
+        assertEquals(1.75, StepBench.quantile(s, 0.25), 1e-12);
+        assertEquals(4, StepBench.quantile(s, 1), 1e-12);
+    }
 }
