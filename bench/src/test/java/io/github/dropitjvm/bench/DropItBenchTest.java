@@ -60,4 +60,26 @@ class DropItBenchTest {
         assertEquals(1.75, StepBench.quantile(s, 0.25), 1e-12);
         assertEquals(4, StepBench.quantile(s, 1), 1e-12);
     }
+
+    @Test
+    void maxbatchSearchFindsTheExactLargestPassingBatch() throws Exception {
+        for (int limit : new int[]{1, 37, 64, 65, 200}) {
+            java.util.List<MaxBatchBench.Try> tries = new java.util.ArrayList<>();
+            int found = MaxBatchBench.search(16, 0, b -> new MaxBatchBench.Try(b, b <= limit, 0), tries);
+            assertEquals(limit, found);
+            assertTrue(tries.size() <= 2 * 9, "tries " + tries.size());
+        }
+        assertEquals(0, MaxBatchBench.search(4, 0, b -> new MaxBatchBench.Try(b, false, 0), new java.util.ArrayList<>()));
+        // With a tolerance the answer is a passing batch within it.
+        int found = MaxBatchBench.search(16, 0.25, b -> new MaxBatchBench.Try(b, b <= 100, 0), new java.util.ArrayList<>());
+        assertTrue(found <= 100 && found >= 75, "found " + found);
+    }
+
+    @Test
+    void maxbatchChildRunsTrainingStepsAndAChildJvmPasses() throws Exception {
+        run("maxbatch", "--model", "cnn-small", "--child-batch", "2", "--steps", "1", "--child-dropit");
+        MaxBatchBench cmd = new MaxBatchBench();
+        new CommandLine(cmd).parseArgs("--model", "cnn-small", "--heap", "256m", "--steps", "1");
+        assertTrue(cmd.attempt(2, true).ok());
+    }
 }
