@@ -82,4 +82,12 @@ class DropItBenchTest {
         new CommandLine(cmd).parseArgs("--model", "cnn-small", "--heap", "256m", "--steps", "1");
         assertTrue(cmd.attempt(2, true).ok());
     }
+
+    @Test
+    void selectComparesExactAndApproximate() {
+        String json = run("select", "--sizes", "5000", "--reps", "1", "--json");
+        assertEquals(500, field(json, "k"), json);
+        assertTrue(field(json, "ms_exact") > 0 && field(json, "ms_approx") > 0, json);
+        assertTrue(Math.abs(field(json, "kept_approx") - 500) < 200, json);
+    }
 }

@@ -70,9 +70,12 @@ public final class DropItPacker implements SavedTensorHooks {
     public Object pack(Tensor x, String op, String module) {
         long t0 = System.nanoTime();
         long n = x.numel();
-        Tensor mask = strategy == Strategy.EXACT_MINK
-                ? DropItKernels.selectTopAbs(x, DropItKernels.keepCount(n, gamma), layer)
-                : DropItKernels.randomKeepMask(x.backend(), n, seed, layerId, step, gamma);
+        Tensor mask = switch (strategy) {
+            case EXACT_MINK -> DropItKernels.selectTopAbs(x, DropItKernels.keepCount(n, gamma), layer);
+            case APPROX_MINK -> DropItKernels.selectApproxTopAbs(x, DropItKernels.keepCount(n, gamma),
+                    DropItKernels.APPROX_SAMPLE, seed, layerId, step, layer);
+            case RANDOM -> DropItKernels.randomKeepMask(x.backend(), n, seed, layerId, step, gamma);
+        };
         long k = DropItKernels.countKept(mask);
         boolean bf16 = format.valueType() == DType.BF16;
         CacheFormat f = format.resolve(n, k, bf16);
