@@ -158,6 +158,28 @@ public final class DropItKernels {
         return out;
     }
 
+    /**
+     * The weight gradient of a Linear layer straight from a DropIT cache: dW = gᵀ·x̂ (out, in) for g (M, out) and
+     * x̂ (M, in) given by a BIT mask of M·in bits and the kept values in flat order — without building x̂. Costs
+     * k·out multiply-adds (k kept) instead of the dense M·in·out plus the scatter.
+     */
+    public static Tensor sparseWeightGrad(Tensor g, Tensor values, Tensor mask, int in) {
+        Tensor.requireDType("DropIT sparse weight grad", "g", g, DType.FLOAT32);
+        Tensor.requireDType("DropIT sparse weight grad", "values", values, DType.FLOAT32, DType.BF16);
+        requireMask("DropIT sparse weight grad", mask);
+        Tensor.sameBackend("DropIT sparse weight grad", g, values);
+        Tensor.sameBackend("DropIT sparse weight grad", g, mask);
+        if (g.rank() != 2 || in < 1 || mask.numel() != (long) g.size(0) * in)
+            throw new IllegalArgumentException("DropIT sparse weight grad: g " + Shape.str(g.shape()) + " and a mask of " + mask.numel()
+                    + " bits do not describe an input of " + in + " features");
+        long k = countKept(mask);
+        if (values.numel() != k)
+            throw new IllegalArgumentException("DropIT sparse weight grad: " + values.numel() + " values for " + k + " kept positions");
+        Tensor dwT = g.newZeros(DType.FLOAT32, in, g.size(1));
+        g.backend().sparseWeightGrad(g.contiguous(), values.contiguous(), mask, dwT);
+        return dwT.transpose(0, 1).contiguous();
+    }
+
     private static void requireMask(String op, Tensor mask) {
         Tensor.requireDType(op, "mask", mask, DType.BIT);
         if (mask.rank() != 1 || !mask.isContiguous() || mask.offset() != 0)
