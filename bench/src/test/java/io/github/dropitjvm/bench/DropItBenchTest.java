@@ -90,4 +90,11 @@ class DropItBenchTest {
         assertTrue(field(json, "ms_exact") > 0 && field(json, "ms_approx") > 0, json);
         assertTrue(Math.abs(field(json, "kept_approx") - 500) < 200, json);
     }
+
+    @Test
+    void sparsedwReportsBothPathsPerGamma() {
+        String json = run("sparsedw", "--shapes", "64x8x4", "--gammas", "0.5,0.9", "--reps", "1", "--json");
+        assertTrue(json.contains("\"shape\":\"64x8x4\"") && json.contains("crossover_gamma"), json);
+        assertTrue(field(json, "ms_dense") > 0 && field(json, "ms_sparse") > 0, json);
+    }
 }
