@@ -64,16 +64,29 @@ public final class SavedTensor {
 
     /** The saved tensor; fails clearly after release or after an in-place modification. */
     public Tensor get() {
+        checkUsable();
+        Tensor t = hooks == null ? (Tensor) packed : hooks.unpack(packed);
+        if (!java.util.Arrays.equals(t.shape(), shape))
+            throw new IllegalStateException("unpack hook for op " + op + " returned shape " + Shape.str(t.shape()) + ", expected " + Shape.str(shape));
+        return t;
+    }
+
+    /**
+     * For a saved Linear input: dW = gᵀ·x̂ computed by the packed object itself when it implements
+     * {@link SavedTensorHooks.LinearWeightGrad} (and accepts), else null. Same checks as {@link #get()}.
+     */
+    public Tensor linearWeightGrad(Tensor g) {
+        checkUsable();
+        return packed instanceof SavedTensorHooks.LinearWeightGrad lw ? lw.linearWeightGrad(g) : null;
+    }
+
+    private void checkUsable() {
         if (released)
             throw new IllegalStateException("backward through op " + op + (module.isEmpty() ? "" : " in module " + module)
                     + " a second time: its saved tensors were freed by the first backward; pass retainGraph = true to the first call");
         if (versionCounter.get() != savedVersion)
             throw new IllegalStateException("a tensor of shape " + Shape.str(shape) + " saved by op " + op + (module.isEmpty() ? "" : " in module " + module)
                     + " for backward was modified in place (version " + savedVersion + " -> " + versionCounter.get() + ")");
-        Tensor t = hooks == null ? (Tensor) packed : hooks.unpack(packed);
-        if (!java.util.Arrays.equals(t.shape(), shape))
-            throw new IllegalStateException("unpack hook for op " + op + " returned shape " + Shape.str(t.shape()) + ", expected " + Shape.str(shape));
-        return t;
     }
 
     /** Drops the saved data (idempotent). */

@@ -21,6 +21,19 @@ public interface SavedTensorHooks {
     }
 
     /**
+     * Optional for a {@link Packed} object holding a Linear layer's input x (M·…, in): computes the weight gradient
+     * dW = gᵀ·x̂ straight from the packed form (e.g. DropIT's sparse cache) instead of unpacking a dense x̂. The
+     * Linear backward asks first and falls back to unpack + matmul when it returns null.
+     */
+    interface LinearWeightGrad {
+        /**
+         * @param g the output gradient as (M, out), M = the product of x's leading dimensions
+         * @return dW of shape (out, in), or null to decline (the caller then unpacks)
+         */
+        Tensor linearWeightGrad(Tensor g);
+    }
+
+    /**
      * @param op     name of the op saving the tensor
      * @param module name of the module running the op ("" outside any module)
      */

@@ -1,6 +1,7 @@
 package io.github.dropitjvm.dropit;
 
 import io.github.dropitjvm.autograd.SavedTensorHooks;
+import io.github.dropitjvm.autograd.SavedTensorHooks.LinearWeightGrad;
 import io.github.dropitjvm.tensor.DType;
 import io.github.dropitjvm.tensor.DropItKernels;
 import io.github.dropitjvm.tensor.Storage;
@@ -47,8 +48,19 @@ public final class DropItPacker implements SavedTensorHooks {
         this.stats = stats;
     }
 
-    /** What the cache holds: a mask or an index (absent for the random strategy), the values, the original shape. */
-    public record Cache(Tensor mask, Tensor index, Tensor values, int[] shape, CacheFormat format) implements Packed {
+    /**
+     * What the cache holds: a mask or an index (absent for the random strategy), the values, the original shape;
+     * {@code owner} is the packer that made it (for the sparse weight gradient; may be null). For a Linear input
+     * it computes dW = gᵀ·x̂ itself ({@link LinearWeightGrad}) from a bitmask or random-strategy cache, by the
+     * sparse or the dense path as {@link SparseWeightGrad} decides; index caches decline (the layer unpacks).
+     */
+    public record Cache(Tensor mask, Tensor index, Tensor values, int[] shape, CacheFormat format, DropItPacker owner)
+            implements Packed, LinearWeightGrad {
+        @Override
+        public Tensor linearWeightGrad(Tensor g) {
+            return owner == null ? null : owner.weightGrad(this, g);
+        }
+
         @Override
         public List<Storage> storages() {
             List<Storage> s = new ArrayList<>(3);
@@ -70,19 +82,41 @@ public final class DropItPacker implements SavedTensorHooks {
     public Object pack(Tensor x, String op, String module) {
         long t0 = System.nanoTime();
         long n = x.numel();
-        Tensor mask = strategy == Strategy.EXACT_MINK
-                ? DropItKernels.selectTopAbs(x, DropItKernels.keepCount(n, gamma), layer)
-                : DropItKernels.randomKeepMask(x.backend(), n, seed, layerId, step, gamma);
+        Tensor mask = switch (strategy) {
+            case EXACT_MINK -> DropItKernels.selectTopAbs(x, DropItKernels.keepCount(n, gamma), layer);
+            case APPROX_MINK -> DropItKernels.selectApproxTopAbs(x, DropItKernels.keepCount(n, gamma),
+                    DropItKernels.APPROX_SAMPLE, seed, layerId, step, layer);
+            case RANDOM -> DropItKernels.randomKeepMask(x.backend(), n, seed, layerId, step, gamma);
+        };
         long k = DropItKernels.countKept(mask);
         boolean bf16 = format.valueType() == DType.BF16;
         CacheFormat f = format.resolve(n, k, bf16);
         Tensor values = DropItKernels.compact(x, mask, f.valueType());
         Cache c;
-        if (strategy == Strategy.RANDOM) c = new Cache(null, null, values, x.shape(), f);
-        else if (f.bitmask()) c = new Cache(mask, null, values, x.shape(), f);
-        else c = new Cache(null, DropItKernels.maskToIndex(mask), values, x.shape(), f);
+        if (strategy == Strategy.RANDOM) c = new Cache(null, null, values, x.shape(), f, this);
+        else if (f.bitmask()) c = new Cache(mask, null, values, x.shape(), f, this);
+        else c = new Cache(null, DropItKernels.maskToIndex(mask), values, x.shape(), f, this);
         if (stats != null) stats.record(n, k, c.bytes(), System.nanoTime() - t0);
         return c;
+    }
+
+    /** dW = gᵀ·x̂ for a Linear input cache, g as (M, out); null (unpack instead) for an index cache. */
+    Tensor weightGrad(Cache c, Tensor g) {
+        if (c.mask() == null && strategy != Strategy.RANDOM) return null;
+        int in = c.shape()[c.shape().length - 1];
+        long count = 1;
+        for (int d : c.shape()) count *= d;
+        final long n = count;
+        if (g.rank() != 2 || (long) g.size(0) * in != n) return null;
+        double scale = strategy == Strategy.RANDOM && rescale && gamma < 1 ? 1.0 / (1.0 - gamma) : 1.0;
+        SparseWeightGrad.Key key = new SparseWeightGrad.Key(g.size(0), in, g.size(1), (int) Math.round(gamma * 100));
+        return SparseWeightGrad.compute(key,
+                () -> g.transpose(0, 1).matmul(unpack(c).reshape(-1, in)),
+                () -> {
+                    Tensor mask = c.mask() != null ? c.mask() : DropItKernels.randomKeepMask(c.values().backend(), n, seed, layerId, step, gamma);
+                    Tensor dw = DropItKernels.sparseWeightGrad(g, c.values(), mask, in);
+                    return scale == 1.0 ? dw : dw.mul(scale);
+                });
     }
 
     @Override

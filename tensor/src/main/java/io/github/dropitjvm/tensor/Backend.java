@@ -164,4 +164,11 @@ public interface Backend {
 
     /** out (FLOAT32, contiguous, zeroed by the caller) receives values[j] at flat position index[j]. */
     void scatterIndexed(Tensor values, Tensor index, Tensor out);
+
+    /**
+     * DropIT's sparse weight gradient: dwT (in, out; FLOAT32, contiguous, zeroed by the caller) receives x̂ᵀ·g, where
+     * x̂ (M, in) is the dense tensor the mask (M·in bits) and the compact values (FLOAT32 or BF16) describe and g
+     * (M, out) is FLOAT32 contiguous. See {@link DropItKernels#sparseWeightGrad}.
+     */
+    void sparseWeightGrad(Tensor g, Tensor values, Tensor mask, Tensor dwT);
 }

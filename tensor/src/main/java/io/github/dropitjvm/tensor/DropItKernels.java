@@ -41,6 +41,56 @@ public final class DropItKernels {
         return mask;
     }
 
+    /** Elements sampled by {@link #selectApproxTopAbs} to estimate its threshold, unless told otherwise. */
+    public static final int APPROX_SAMPLE = 4096;
+
+    /**
+     * Approximate min-k: the BIT mask of |x| >= t, where t is estimated from a seeded sample of s = min(sampleSize,
+     * n) elements of |x| (drawn with replacement, positions from Philox keyed by the seed, counter (j, 1, layer, step)) as the sample's
+     * ⌈(k/n)·s⌉-th largest value. Two passes over x (|x| with a NaN check, then the comparison) instead of the
+     * exact select's histogram passes.
+     *
+     * <p><b>Tolerance.</b> For inputs without ties at t the kept count k' is the number of population elements at or
+     * above a sample order statistic, so k'/n has mean about p = k/n and standard deviation about
+     * √(p(1−p)/s); this method promises |k' − k| <= 4·√(p(1−p)/s)·n + n/s + 1 (about ±19% of k at γ = 0.9,
+     * s = 4096; one standard deviation is ±4.7%). When the estimated t is 0 (more than n − k zeros, e.g. after
+     * ReLU) it keeps exactly the nonzero elements (k' <= k, and x̂ equals x). k = 0 keeps nothing.
+     */
+    public static Tensor selectApproxTopAbs(Tensor x, long k, int sampleSize, long seed, int layerId, int step, String layer) {
+        Tensor.requireFloat("DropIT approximate select", x);
+        long n = x.numel();
+        if (k < 0 || k > n) throw new IllegalArgumentException("DropIT approximate select (" + layer + "): k = " + k + " outside [0, " + n + "]");
+        if (sampleSize < 1) throw new IllegalArgumentException("DropIT approximate select (" + layer + "): sample size must be >= 1, got " + sampleSize);
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("DropIT approximate select (" + layer + "): " + n + " elements exceed one dimension");
+        Tensor a = x.reshape((int) n).abs();
+        if (Double.isNaN(a.sum().item())) {
+            long nans = countKept(a.ne(a));
+            throw new IllegalArgumentException("DropIT select: input of layer '" + layer + "' (shape " + Shape.str(x.shape()) + ") contains " + nans + " NaN value(s)");
+        }
+        if (k == 0 || n == 0) return x.newZeros(DType.BIT, (int) n);
+        int s = (int) Math.min(sampleSize, n);
+        int[] pos = new int[s], words = new int[4];
+        int k0 = (int) seed, k1 = (int) (seed >>> 32);
+        for (int j = 0; j < s; j++) {
+            Philox.block(j, 1, layerId, step, k0, k1, words);
+            long r = ((long) words[0] << 32) | (words[1] & 0xffffffffL);
+            pos[j] = (int) Long.remainderUnsigned(r, n);
+        }
+        float[] sample = Indexing.indexSelect(a, 0, Tensor.fromArray(pos, s).to(x.backend())).toFloatArray();
+        java.util.Arrays.sort(sample);
+        int keepInSample = (int) Math.max(1, Math.min(s, Math.ceil((double) k / n * s)));
+        float t = sample[s - keepInSample];
+        Tensor threshold = Tensor.full(x.backend(), DType.FLOAT32, t);
+        return t > 0 ? a.ge(threshold) : a.gt(threshold);
+    }
+
+    /** The tolerance {@link #selectApproxTopAbs} states for the kept count: 4·√(p(1−p)/s)·n + n/s + 1. */
+    public static double approxKeepTolerance(long n, long k, int sampleSize) {
+        double p = n == 0 ? 0 : (double) k / n;
+        int s = (int) Math.min(sampleSize, n);
+        return 4 * Math.sqrt(p * (1 - p) / s) * n + (double) n / s + 1;
+    }
+
     /** The random-strategy keep mask over n elements (see class comment). */
     public static Tensor randomKeepMask(Backend backend, long n, long seed, int layer, int step, double gamma) {
         checkGamma(gamma);
@@ -106,6 +156,28 @@ public final class DropItKernels {
         Tensor out = values.newZeros(DType.FLOAT32, shape);
         values.backend().scatterIndexed(values.contiguous(), index.contiguous(), out);
         return out;
+    }
+
+    /**
+     * The weight gradient of a Linear layer straight from a DropIT cache: dW = gᵀ·x̂ (out, in) for g (M, out) and
+     * x̂ (M, in) given by a BIT mask of M·in bits and the kept values in flat order — without building x̂. Costs
+     * k·out multiply-adds (k kept) instead of the dense M·in·out plus the scatter.
+     */
+    public static Tensor sparseWeightGrad(Tensor g, Tensor values, Tensor mask, int in) {
+        Tensor.requireDType("DropIT sparse weight grad", "g", g, DType.FLOAT32);
+        Tensor.requireDType("DropIT sparse weight grad", "values", values, DType.FLOAT32, DType.BF16);
+        requireMask("DropIT sparse weight grad", mask);
+        Tensor.sameBackend("DropIT sparse weight grad", g, values);
+        Tensor.sameBackend("DropIT sparse weight grad", g, mask);
+        if (g.rank() != 2 || in < 1 || mask.numel() != (long) g.size(0) * in)
+            throw new IllegalArgumentException("DropIT sparse weight grad: g " + Shape.str(g.shape()) + " and a mask of " + mask.numel()
+                    + " bits do not describe an input of " + in + " features");
+        long k = countKept(mask);
+        if (values.numel() != k)
+            throw new IllegalArgumentException("DropIT sparse weight grad: " + values.numel() + " values for " + k + " kept positions");
+        Tensor dwT = g.newZeros(DType.FLOAT32, in, g.size(1));
+        g.backend().sparseWeightGrad(g.contiguous(), values.contiguous(), mask, dwT);
+        return dwT.transpose(0, 1).contiguous();
     }
 
     private static void requireMask(String op, Tensor mask) {

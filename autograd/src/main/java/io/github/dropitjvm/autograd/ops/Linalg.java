@@ -49,9 +49,24 @@ public final class Linalg {
             Tensor g2 = g.reshape(-1, out);
             return new Tensor[]{
                     f.needs(0) ? g2.matmul(sw.get()).reshape(xs) : null,
-                    f.needs(1) ? g2.transpose(0, 1).matmul(sx.get().reshape(-1, in)) : null,
+                    f.needs(1) ? weightGrad(g2, sx, in) : null,
                     f.needs(2) ? g2.sum(0, false) : null};
         });
+    }
+
+    /**
+     * dW = gᵀ·x: from the packed saved input directly when its hooks offer that
+     * ({@link io.github.dropitjvm.autograd.SavedTensorHooks.LinearWeightGrad}, e.g. DropIT's sparse path), else from
+     * the unpacked x.
+     */
+    private static Tensor weightGrad(Tensor g2, SavedTensor sx, int in) {
+        Tensor dw = sx.linearWeightGrad(g2);
+        if (dw != null) {
+            if (dw.rank() != 2 || dw.size(0) != g2.size(1) || dw.size(1) != in)
+                throw new IllegalStateException("linear: packed input returned a weight gradient " + Shape.str(dw.shape()) + ", expected (" + g2.size(1) + ", " + in + ")");
+            return dw;
+        }
+        return g2.transpose(0, 1).matmul(sx.get().reshape(-1, in));
     }
 
     /** The linear forward on tensors (shared with DropIT's linear, whose forward is the same). */

@@ -45,6 +45,16 @@ public final class Shapes {
         return squeeze(narrow(x, d, index, 1), d);
     }
 
+    /**
+     * A contiguous copy with its own storage (gradient passes through). Use it before saving a small view of a
+     * large tensor: an op that saves a view keeps the whole storage alive (e.g. a classifier head on the class
+     * token of a (B, N, D) output would hold all N tokens).
+     */
+    public static Variable copy(Variable x) {
+        GradFn f = GradFn.of("copy", x);
+        return f.output(x.data().copy(), g -> new Tensor[]{g});
+    }
+
     public static Variable squeeze(Variable x, int dim) {
         GradFn f = GradFn.of("squeeze", x);
         int[] xs = x.shape();

@@ -56,6 +56,15 @@ class ShapesTest {
     }
 
     @Test
+    void copyOwnsItsStorageAndPassesTheGradient() {
+        check("copy of a view", v -> Shapes.copy(Shapes.select(v[0], 1, 0)), r -> Ref64.select(r[0], 1, 0), randn(16, 3, 4, 5));
+        Variable x = Variable.param(randn(17, 3, 4, 5));
+        Variable c = Shapes.copy(Shapes.select(x, 1, 0));
+        assertNotSame(x.data().storage(), c.data().storage());
+        assertEquals(15, c.data().storage().bytes() / 4);
+    }
+
+    @Test
     void select() {
         check("select dim 1", v -> Shapes.select(v[0], 1, 2), r -> Ref64.select(r[0], 1, 2), randn(13, 2, 5, 3));
         check("select dim -1", v -> Shapes.select(v[0], -1, 0), r -> Ref64.select(r[0], -1, 0), randn(14, 3, 5));

@@ -67,7 +67,8 @@ public final class VisionTransformer extends Module {
         Variable t = Shapes.cat(1, cls, tokens).add(posEmbed.variable());
         for (Module blk : blocks) t = blk.forward(t);
         t = norm.forward(t);
-        return head.forward(Shapes.select(t, 1, 0));
+        // The class token is copied out: the head saves its input, and a view would keep all N tokens' storage.
+        return head.forward(Shapes.copy(Shapes.select(t, 1, 0)));
     }
 
     /** A named group of children with no computation of its own (timm's ModuleList / PatchEmbed holders). */

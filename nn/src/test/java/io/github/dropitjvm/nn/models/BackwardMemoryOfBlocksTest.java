@@ -31,6 +31,16 @@ class BackwardMemoryOfBlocksTest {
     }
 
     @Test
+    void vitHeadHoldsOnlyTheClassTokenNotTheWholeNormOutput() {
+        VisionTransformer vit = (VisionTransformer) Presets.create("vit-fmnist", 1, 10, 5);
+        int b = 2, d = vit.config().dim();
+        try (BackwardMemory m = BackwardMemory.track()) {
+            vit.forward(Variable.constant(Tensor.randn(new Generator(6), b, 1, 28, 28)));
+            assertEquals(4L * b * d, m.report().byModule().get("head"));
+        }
+    }
+
+    @Test
     void resnetBasicBlockHoldsInputsStatisticsAndOneBitReluMasks() {
         int b = 2, c = 4, hw = 6;
         ResNet.BasicBlock block = new ResNet.BasicBlock(c, c, 1, new Generator(3));

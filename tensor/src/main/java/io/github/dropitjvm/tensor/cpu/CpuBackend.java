@@ -92,5 +92,6 @@ public final class CpuBackend implements Backend {
     @Override public void compact(Tensor x, Tensor mask, Tensor values) { CpuDropIt.compact(x, mask, values); }
     @Override public void maskToIndex(Tensor mask, Tensor index) { CpuDropIt.maskToIndex(mask, index); }
     @Override public void scatterMasked(Tensor values, Tensor mask, Tensor out) { CpuDropIt.scatterMasked(values, mask, out); }
+    @Override public void sparseWeightGrad(Tensor g, Tensor values, Tensor mask, Tensor dwT) { CpuSparse.sparseWeightGrad(g, values, mask, dwT); }
     @Override public void scatterIndexed(Tensor values, Tensor index, Tensor out) { CpuDropIt.scatterIndexed(values, index, out); }
 }

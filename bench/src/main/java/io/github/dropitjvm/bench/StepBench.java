@@ -1,0 +1,100 @@
+package io.github.dropitjvm.bench;
+
+import io.github.dropitjvm.dropit.DropItConfig;
+import io.github.dropitjvm.nn.Module;
+import io.github.dropitjvm.nn.optim.Sgd;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code dropit bench step}: wall time of whole training steps (forward, backward, SGD step) of a preset, plain
+ * and DropIT, interleaved one step each so drift on a shared machine hits both alike; medians and IQRs.
+ */
+@Command(name = "step", mixinStandardHelpOptions = true,
+        description = "Training-step time, plain vs DropIT, interleaved; medians and interquartile ranges.")
+public final class StepBench implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "preset: vit-fmnist, vit-tiny-32, deit-ti, resnet20, cnn-small")
+    String model;
+
+    @Option(names = "--gamma", defaultValue = "0.9", description = "drop rate γ (default ${DEFAULT-VALUE})")
+    double gamma;
+
+    @Option(names = "--cache-format", defaultValue = "auto", description = "cache format (default ${DEFAULT-VALUE})")
+    String format;
+
+    @Option(names = "--strategy", defaultValue = "exact-mink", description = "exact-mink, approx-mink, random (default ${DEFAULT-VALUE})")
+    String strategy;
+
+    @Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--steps", defaultValue = "20", description = "timed steps of each variant (default ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "untimed steps of each variant first (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--json", description = "one JSON object on stdout")
+    boolean json;
+
+    /** Quartiles of a sample (linear interpolation between order statistics). */
+    static double quantile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
+        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+    }
+
+    @Override
+    public Integer call() {
+        if (steps < 1 || warmup < 0) throw new IllegalArgumentException("bench step: --steps must be >= 1 and --warmup >= 0");
+        DropItConfig config = BenchModels.config(gamma, format, strategy);
+        BenchModels.Batch b = BenchModels.Batch.random(model, BenchModels.channels(model), batch, 1);
+        Module plain = BenchModels.model(model);
+        Module dropit = BenchModels.dropit(model, config).model();
+        Sgd optPlain = BenchModels.sgd(plain), optDropit = BenchModels.sgd(dropit);
+        double[] tp = new double[steps], td = new double[steps];
+        for (int i = 0; i < warmup + steps; i++) {
+            // Alternate which variant goes first, so neither always runs right after the other's garbage.
+            boolean plainFirst = i % 2 == 0;
+            double a = time(plainFirst ? plain : dropit, plainFirst ? optPlain : optDropit, b);
+            double c = time(plainFirst ? dropit : plain, plainFirst ? optDropit : optPlain, b);
+            if (i >= warmup) {
+                tp[i - warmup] = plainFirst ? a : c;
+                td[i - warmup] = plainFirst ? c : a;
+            }
+        }
+        Arrays.sort(tp);
+        Arrays.sort(td);
+        double mp = quantile(tp, 0.5), md = quantile(td, 0.5);
+        double iqrP = quantile(tp, 0.75) - quantile(tp, 0.25), iqrD = quantile(td, 0.75) - quantile(td, 0.25);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println("{\"bench\":\"step\",\"model\":" + BenchModels.str(model) + ",\"batch\":" + batch
+                    + ",\"gamma\":" + BenchModels.num(gamma) + ",\"cache_format\":" + BenchModels.str(format)
+                    + ",\"strategy\":" + BenchModels.str(strategy) + ",\"steps\":" + steps
+                    + ",\"ms_baseline\":" + BenchModels.num(mp) + ",\"ms_dropit\":" + BenchModels.num(md)
+                    + ",\"iqr_ms_baseline\":" + BenchModels.num(iqrP) + ",\"iqr_ms_dropit\":" + BenchModels.num(iqrD)
+                    + ",\"ratio\":" + BenchModels.num(md / mp) + "}");
+        } else {
+            out.printf("%s batch %d, γ %s (%s, %s), %d interleaved steps each:%n", model, batch, gamma, strategy, format, steps);
+            out.printf("  plain  median %.2f ms (IQR %.2f)%n  DropIT median %.2f ms (IQR %.2f)%n  ratio %.3f%n", mp, iqrP, md, iqrD, md / mp);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static double time(Module m, Sgd opt, BenchModels.Batch b) {
+        long t0 = System.nanoTime();
+        BenchModels.step(m, opt, b);
+        return (System.nanoTime() - t0) / 1e6;
+    }
+}

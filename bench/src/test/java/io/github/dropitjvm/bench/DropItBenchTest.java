@@ -1,0 +1,100 @@
+package io.github.dropitjvm.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The DropIT bench subcommands on tiny settings: they run, print the JSON fields, and the figures add up. */
+class DropItBenchTest {
+
+    static String run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cli = new CommandLine(new BenchMain());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        assertEquals(0, code, err.toString());
+        return out.toString();
+    }
+
+    static double field(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\":([-0-9.eE]+)").matcher(json);
+        assertTrue(m.find(), name + " missing in " + json);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void memoryMatchesTheCacheArithmeticForVit() {
+        String json = run("memory", "--model", "vit-fmnist", "--gamma", "0.9", "--batch", "2", "--json");
+        assertEquals(field(json, "expected_bytes_dropit"), field(json, "saved_bytes_dropit"), json);
+        assertTrue(field(json, "ratio") < 0.7, json);
+        assertEquals(field(json, "saved_bytes_dropit") / field(json, "saved_bytes_baseline"), field(json, "ratio"), 1e-5);
+    }
+
+    @Test
+    void memoryMatchesTheCacheArithmeticForResnetInBf16() {
+        String json = run("memory", "--model", "resnet20", "--gamma", "0.8", "--batch", "2", "--cache-format", "bitmask-bf16", "--json");
+        assertEquals(field(json, "expected_bytes_dropit"), field(json, "saved_bytes_dropit"), json);
+        assertTrue(field(json, "ratio") < 0.7, json);
+    }
+
+    @Test
+    void stepPrintsMediansIqrsAndTheirRatio() {
+        String json = run("step", "--model", "cnn-small", "--batch", "2", "--steps", "2", "--warmup", "0", "--json");
+        double base = field(json, "ms_baseline"), drop = field(json, "ms_dropit");
+        assertTrue(base > 0 && drop > 0, json);
+        assertTrue(field(json, "iqr_ms_baseline") >= 0 && field(json, "iqr_ms_dropit") >= 0, json);
+        assertEquals(drop / base, field(json, "ratio"), 1e-4 * drop / base);
+    }
+
+    @Test
+    void quantilesInterpolate() {
+        double[] s = {1, 2, 3, 4};
+        assertEquals(2.5, StepBench.quantile(s, 0.5), 1e-12);
+        assertEquals(1.75, StepBench.quantile(s, 0.25), 1e-12);
+        assertEquals(4, StepBench.quantile(s, 1), 1e-12);
+    }
+
+    @Test
+    void maxbatchSearchFindsTheExactLargestPassingBatch() throws Exception {
+        for (int limit : new int[]{1, 37, 64, 65, 200}) {
+            java.util.List<MaxBatchBench.Try> tries = new java.util.ArrayList<>();
+            int found = MaxBatchBench.search(16, 0, b -> new MaxBatchBench.Try(b, b <= limit, 0), tries);
+            assertEquals(limit, found);
+            assertTrue(tries.size() <= 2 * 9, "tries " + tries.size());
+        }
+        assertEquals(0, MaxBatchBench.search(4, 0, b -> new MaxBatchBench.Try(b, false, 0), new java.util.ArrayList<>()));
+        // With a tolerance the answer is a passing batch within it.
+        int found = MaxBatchBench.search(16, 0.25, b -> new MaxBatchBench.Try(b, b <= 100, 0), new java.util.ArrayList<>());
+        assertTrue(found <= 100 && found >= 75, "found " + found);
+    }
+
+    @Test
+    void maxbatchChildRunsTrainingStepsAndAChildJvmPasses() throws Exception {
+        run("maxbatch", "--model", "cnn-small", "--child-batch", "2", "--steps", "1", "--child-dropit");
+        MaxBatchBench cmd = new MaxBatchBench();
+        new CommandLine(cmd).parseArgs("--model", "cnn-small", "--heap", "256m", "--steps", "1");
+        assertTrue(cmd.attempt(2, true).ok());
+    }
+
+    @Test
+    void selectComparesExactAndApproximate() {
+        String json = run("select", "--sizes", "5000", "--reps", "1", "--json");
+        assertEquals(500, field(json, "k"), json);
+        assertTrue(field(json, "ms_exact") > 0 && field(json, "ms_approx") > 0, json);
+        assertTrue(Math.abs(field(json, "kept_approx") - 500) < 200, json);
+    }
+
+    @Test
+    void sparsedwReportsBothPathsPerGamma() {
+        String json = run("sparsedw", "--shapes", "64x8x4", "--gammas", "0.5,0.9", "--reps", "1", "--json");
+        assertTrue(json.contains("\"shape\":\"64x8x4\"") && json.contains("crossover_gamma"), json);
+        assertTrue(field(json, "ms_dense") > 0 && field(json, "ms_sparse") > 0, json);
+    }
+}
