@@ -61,7 +61,8 @@ DEVICE double unary_d(int op, double x, double p0, double p1) {
         case 8: return 1.0 / (1.0 + exp(-x));
         case 9: return x > 0 ? x : (x != x ? x : 0.0);
         case 10: return x < 0 ? 0.5 * x * erfc(-x * 0.7071067811865476) : 0.5 * x * (1.0 + erf(x * 0.7071067811865476));
-        case 11: return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+        /* 0.5·(1 + tanh z) = 1/(1 + e^(−2z)): no cancellation in the negative tail, where device tanh saturates early */
+        case 11: return x / (1.0 + exp(-2.0 * 0.7978845608028654 * (x + 0.044715 * x * x * x)));
         case 12: return x != x ? x : jmin(jmax(x, p0), p1);
         default: return jpow(x, p0);
     }
