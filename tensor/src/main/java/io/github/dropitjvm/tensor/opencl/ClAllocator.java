@@ -35,7 +35,7 @@ final class ClAllocator {
     static long bucket(long bytes) {
         if (bytes <= 256) return 256;
         int p = 63 - Long.numberOfLeadingZeros(bytes - 1); // 2^p < bytes <= 2^(p+1)
-        long quarter = 1L << (p - 1);
+        long quarter = 1L << (p - 2);
         long base = 1L << p;
         return base + ((bytes - base + quarter - 1) / quarter) * quarter;
     }

@@ -93,6 +93,11 @@ public final class OpenClBackend implements Backend {
 
     /** A new backend (own context, queue, program and allocator) on that platform's device. */
     public static OpenClBackend create(int platformIndex, int deviceIndex) {
+        return create(platformIndex, deviceIndex, source());
+    }
+
+    /** As {@link #create(int, int)} with other kernel source (tests: a build failure must carry the build log). */
+    static OpenClBackend create(int platformIndex, int deviceIndex, String source) {
         List<MemorySegment> ps = Cl.platforms();
         if (ps.isEmpty())
             throw new IllegalStateException("opencl: libOpenCL.so.1 loaded but found no OpenCL platform (no driver installed; "
@@ -104,10 +109,10 @@ public final class OpenClBackend implements Backend {
             throw new IllegalStateException("opencl: platform " + platformIndex + " (" + Cl.platformString(ps.get(platformIndex), Cl.CL_PLATFORM_NAME) + ") has no device");
         if (deviceIndex < 0 || deviceIndex >= ds.size())
             throw new IllegalArgumentException("opencl: device " + deviceIndex + " does not exist on platform " + platformIndex + "; devices: " + describeDevices());
-        return new OpenClBackend(ps.get(platformIndex), ds.get(deviceIndex));
+        return new OpenClBackend(ps.get(platformIndex), ds.get(deviceIndex), source);
     }
 
-    private OpenClBackend(MemorySegment platform, MemorySegment device) {
+    private OpenClBackend(MemorySegment platform, MemorySegment device, String source) {
         this.device = device;
         Cl.Lib l = Cl.lib();
         this.description = Cl.platformString(platform, Cl.CL_PLATFORM_NAME) + " / " + Cl.deviceString(device, Cl.CL_DEVICE_NAME)
@@ -122,7 +127,7 @@ public final class OpenClBackend implements Backend {
             devs.set(ADDRESS, 0, device);
             this.context = Cl.handle(a, l.createContext, "clCreateContext", MemorySegment.NULL, 1, devs, MemorySegment.NULL, MemorySegment.NULL);
             this.queue = Cl.handle(a, l.createCommandQueue, "clCreateCommandQueue", context, device, 0L);
-            this.program = build(a, l, source());
+            this.program = build(a, l, source);
         }
         this.allocator = new ClAllocator(context, Long.getLong("dropit.opencl.cacheBytes", 512L << 20));
     }
