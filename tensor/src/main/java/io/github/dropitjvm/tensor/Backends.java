@@ -1,24 +1,48 @@
 package io.github.dropitjvm.tensor;
 
 import io.github.dropitjvm.tensor.cpu.CpuBackend;
+import io.github.dropitjvm.tensor.opencl.OpenClBackend;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Finds backends by name. The CPU backend always exists; GPU backends register when their driver is present. */
+/**
+ * Finds backends by name. The CPU backend always exists; the OpenCL backend is listed when libOpenCL.so.1 loads and
+ * a platform has a device (its device is chosen by the system properties dropit.opencl.platform / dropit.opencl.device,
+ * see {@link OpenClBackend}).
+ *
+ * <p>The default backend — where Tensor's creation functions without a backend argument (zeros, full, ones, scalar,
+ * arange, fromArray, rand, randn) allocate — is the one named by the system property {@code dropit.backend}
+ * (default "cpu"), unless {@link #setDefault} chose one.
+ */
 public final class Backends {
     private Backends() {}
+
+    private static volatile Backend chosenDefault;
+    private static volatile Boolean openClPresent;
 
     /** The CPU backend (Java heap storage). */
     public static Backend cpu() {
         return CpuBackend.INSTANCE;
     }
 
+    /** The shared OpenCL backend, or a clear error saying why there is none (never a CPU fallback). */
+    public static Backend opencl() {
+        try {
+            return OpenClBackend.instance();
+        } catch (RuntimeException | LinkageError e) {
+            throw new IllegalArgumentException("backend 'opencl' is not available on this machine: " + e.getMessage(), e);
+        }
+    }
+
     /** Names of the backends usable on this machine. */
     public static List<String> available() {
         List<String> names = new ArrayList<>();
         names.add("cpu");
+        Boolean cl = openClPresent;
+        if (cl == null) openClPresent = cl = OpenClBackend.isAvailable();
+        if (cl) names.add("opencl");
         return names;
     }
 
@@ -26,7 +50,21 @@ public final class Backends {
     public static Backend byName(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "cpu" -> cpu();
+            case "opencl" -> opencl();
             default -> throw new IllegalArgumentException("backend '" + name + "' is not available on this machine; available: " + available());
         };
+    }
+
+    /** Where creation functions without a backend argument allocate: {@link #setDefault}, else -Ddropit.backend, else cpu. */
+    public static Backend defaultBackend() {
+        Backend b = chosenDefault;
+        if (b != null) return b;
+        String name = System.getProperty("dropit.backend");
+        return name == null || name.isBlank() ? cpu() : byName(name.trim());
+    }
+
+    /** Makes {@code backend} the default for the whole process (null: back to the dropit.backend property). */
+    public static void setDefault(Backend backend) {
+        chosenDefault = backend;
     }
 }

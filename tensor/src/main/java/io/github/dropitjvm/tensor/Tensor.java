@@ -50,7 +50,7 @@ public final class Tensor {
     }
 
     public static Tensor zeros(int... shape) {
-        return zeros(Backends.cpu(), DType.FLOAT32, shape);
+        return zeros(Backends.defaultBackend(), DType.FLOAT32, shape);
     }
 
     public static Tensor full(Backend backend, DType dtype, double value, int... shape) {
@@ -61,7 +61,7 @@ public final class Tensor {
     }
 
     public static Tensor full(double value, int... shape) {
-        return full(Backends.cpu(), DType.FLOAT32, value, shape);
+        return full(Backends.defaultBackend(), DType.FLOAT32, value, shape);
     }
 
     public static Tensor ones(int... shape) {
@@ -80,7 +80,7 @@ public final class Tensor {
         if (n < 0) n = 0;
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("arange: " + n + " elements is too many for one dimension");
         Tensor t = zeros((int) n);
-        Backends.cpu().arange(t, start, step);
+        t.backend().arange(t, start, step);
         return t;
     }
 
@@ -101,7 +101,7 @@ public final class Tensor {
         long n = Shape.numel("fromArray", shape);
         if (n != length)
             throw new IllegalArgumentException("fromArray: " + length + " values do not fill shape " + Shape.str(shape) + " (" + n + " elements)");
-        Tensor t = zeros(Backends.cpu(), dtype, shape);
+        Tensor t = zeros(Backends.defaultBackend(), dtype, shape);
         t.backend().write(t.storage, 0, data, 0, length);
         return t;
     }

@@ -1,6 +1,5 @@
 package io.github.dropitjvm.tensor;
 
-import io.github.dropitjvm.tensor.cpu.CpuStorage;
 import io.github.dropitjvm.tensor.ref.RefBits;
 import io.github.dropitjvm.tensor.ref.RefDropIt;
 import io.github.dropitjvm.tensor.ref.RefTensor;
@@ -26,7 +25,10 @@ class DropItKernelsTest {
     private final SplittableRandom rng = new SplittableRandom(0x5EED_0007L);
 
     private static int[] words(Tensor mask) {
-        return ((CpuStorage) mask.storage()).ints();
+        // Raw storage words through the public host-transfer API, so the test runs on every backend.
+        int[] w = new int[(int) ((mask.numel() + 31) / 32)];
+        mask.backend().read(mask.storage(), 0, w, 0, w.length);
+        return w;
     }
 
     /** The mask's bits, read from the raw words by the documented layout; bits past n must be clear. */
@@ -169,7 +171,8 @@ class DropItKernelsTest {
                     Compare.exact("compact fp32 " + what, new RefTensor(new int[]{values.length}, values), f32);
                     Tensor bf = DropItKernels.compact(x.t(), mask, DType.BF16);
                     assertEquals(DType.BF16, bf.dtype());
-                    short[] raw = ((CpuStorage) bf.storage()).shorts();
+                    short[] raw = new short[(int) bf.numel()];
+                    bf.backend().read(bf.storage(), bf.offset(), raw, 0, raw.length);
                     for (int j = 0; j < values.length; j++)
                         assertEquals(RefBits.bf16Bits((float) values[j]), raw[j], "compact bf16 " + what + " value " + j);
 
@@ -214,9 +217,9 @@ class DropItKernelsTest {
         // γ equal to one element's uniform: that element sits exactly on the boundary and must be kept (u >= γ).
         int[] key0 = {(int) seed, (int) (seed >>> 32)};
         double boundary = RefBits.uniform(RefBits.philox4x32x10(new int[]{5, 0, 7, 11}, key0)[0]);
-        assertTrue(bits(DropItKernels.randomKeepMask(Backends.cpu(), 6, seed, 7, 11, boundary))[5], "u = γ is kept");
+        assertTrue(bits(DropItKernels.randomKeepMask(Backends.defaultBackend(), 6, seed, 7, 11, boundary))[5], "u = γ is kept");
         for (double gamma : new double[]{0, 0.3, 0.9, 1, boundary}) {
-            Tensor m = DropItKernels.randomKeepMask(Backends.cpu(), n, seed, 7, 11, gamma);
+            Tensor m = DropItKernels.randomKeepMask(Backends.defaultBackend(), n, seed, 7, 11, gamma);
             boolean[] bits = bits(m);
             int[] key = {(int) seed, (int) (seed >>> 32)};
             int kept = 0;
@@ -229,15 +232,15 @@ class DropItKernelsTest {
             // Binomial(n, 1−γ): standard deviation at most 158 here; 6σ ≈ 950 elements, ≈ 0.0095 of n.
             assertEquals(1 - gamma, kept / (double) n, 0.0095, "kept fraction for gamma " + gamma);
         }
-        Tensor a = DropItKernels.randomKeepMask(Backends.cpu(), 4096, seed, 3, 5, 0.5);
-        assertArrayEquals(words(a), words(DropItKernels.randomKeepMask(Backends.cpu(), 4096, seed, 3, 5, 0.5)), "same (seed, layer, step): same mask");
-        assertFalse(java.util.Arrays.equals(words(a), words(DropItKernels.randomKeepMask(Backends.cpu(), 4096, seed, 4, 5, 0.5))), "other layer");
-        assertFalse(java.util.Arrays.equals(words(a), words(DropItKernels.randomKeepMask(Backends.cpu(), 4096, seed, 3, 6, 0.5))), "other step");
-        assertFalse(java.util.Arrays.equals(words(a), words(DropItKernels.randomKeepMask(Backends.cpu(), 4096, seed + 1, 3, 5, 0.5))), "other seed");
+        Tensor a = DropItKernels.randomKeepMask(Backends.defaultBackend(), 4096, seed, 3, 5, 0.5);
+        assertArrayEquals(words(a), words(DropItKernels.randomKeepMask(Backends.defaultBackend(), 4096, seed, 3, 5, 0.5)), "same (seed, layer, step): same mask");
+        assertFalse(java.util.Arrays.equals(words(a), words(DropItKernels.randomKeepMask(Backends.defaultBackend(), 4096, seed, 4, 5, 0.5))), "other layer");
+        assertFalse(java.util.Arrays.equals(words(a), words(DropItKernels.randomKeepMask(Backends.defaultBackend(), 4096, seed, 3, 6, 0.5))), "other step");
+        assertFalse(java.util.Arrays.equals(words(a), words(DropItKernels.randomKeepMask(Backends.defaultBackend(), 4096, seed + 1, 3, 5, 0.5))), "other seed");
         // A shorter mask is a prefix of a longer one: element i depends on i only.
-        boolean[] shortBits = bits(DropItKernels.randomKeepMask(Backends.cpu(), 77, seed, 3, 5, 0.5));
+        boolean[] shortBits = bits(DropItKernels.randomKeepMask(Backends.defaultBackend(), 77, seed, 3, 5, 0.5));
         boolean[] longBits = bits(a);
         for (int i = 0; i < 77; i++) assertEquals(longBits[i], shortBits[i]);
-        assertThrows(IllegalArgumentException.class, () -> DropItKernels.randomKeepMask(Backends.cpu(), 10, seed, 0, 0, 1.01));
+        assertThrows(IllegalArgumentException.class, () -> DropItKernels.randomKeepMask(Backends.defaultBackend(), 10, seed, 0, 0, 1.01));
     }
 }

@@ -63,8 +63,8 @@ class ErrorsTest {
         refuses(IllegalArgumentException.class, () -> t.size(2), "size", "[2, 3]");
         refuses(IllegalArgumentException.class, () -> Indexing.cat(2, t, t), "cat", "[2, 3]");
         refuses(IllegalArgumentException.class, () -> Indexing.split(t, 2, 1, 1), "split", "[2, 3]");
-        refuses(IllegalArgumentException.class, () -> Indexing.gather(t, 2, Tensor.zeros(Backends.cpu(), DType.INT32, 2, 3)), "gather", "[2, 3]");
-        refuses(IllegalArgumentException.class, () -> Indexing.indexSelect(t, -3, Tensor.zeros(Backends.cpu(), DType.INT32, 1)), "indexSelect", "[2, 3]");
+        refuses(IllegalArgumentException.class, () -> Indexing.gather(t, 2, Tensor.zeros(Backends.defaultBackend(), DType.INT32, 2, 3)), "gather", "[2, 3]");
+        refuses(IllegalArgumentException.class, () -> Indexing.indexSelect(t, -3, Tensor.zeros(Backends.defaultBackend(), DType.INT32, 1)), "indexSelect", "[2, 3]");
         refuses(IllegalArgumentException.class, () -> Indexing.split(t, 1, 1, 1), "split", "[1, 1]", "[2, 3]");
         refuses(IllegalArgumentException.class, () -> Indexing.cat(0, t, Tensor.zeros(2, 4)), "cat", "[2, 3]", "[2, 4]");
         refuses(IllegalArgumentException.class, () -> Indexing.stack(0, t, Tensor.zeros(3, 2)), "stack", "[2, 3]", "[3, 2]");
@@ -149,10 +149,10 @@ class ErrorsTest {
         });
         Storage s = new Storage(other, DType.FLOAT32, 3, null) {};
         Tensor foreign = new Tensor(s, new int[]{3}, new long[]{1}, 0), local = Tensor.ones(3);
-        refuses(IllegalArgumentException.class, () -> local.add(foreign), "add", "cpu", "other", "[3]");
-        refuses(IllegalArgumentException.class, () -> local.matmul(foreign), "matmul", "cpu", "other");
-        refuses(IllegalArgumentException.class, () -> Indexing.cat(0, local, foreign), "cat", "cpu", "other");
-        refuses(IllegalArgumentException.class, () -> local.copyFrom(foreign), "copyFrom", "cpu", "other");
+        refuses(IllegalArgumentException.class, () -> local.add(foreign), "add", local.backend().name(), "other", "[3]");
+        refuses(IllegalArgumentException.class, () -> local.matmul(foreign), "matmul", local.backend().name(), "other");
+        refuses(IllegalArgumentException.class, () -> Indexing.cat(0, local, foreign), "cat", local.backend().name(), "other");
+        refuses(IllegalArgumentException.class, () -> local.copyFrom(foreign), "copyFrom", local.backend().name(), "other");
         s.close();
     }
 
@@ -171,7 +171,7 @@ class ErrorsTest {
         refuses(IllegalStateException.class, () -> t.softmax(1), "softmax", "closed");
         refuses(IllegalStateException.class, () -> NnKernels.layerNorm(t, new int[]{3}, null, null, 1e-5), "layerNorm", "closed");
         refuses(IllegalStateException.class, () -> DropItKernels.selectTopAbs(t, 2, "fc1"), "DropIT select", "closed");
-        refuses(IllegalStateException.class, () -> Indexing.gather(u, 0, Tensor.zeros(Backends.cpu(), DType.INT32, 1, 3).to(DType.INT32)).add(t), "add", "closed");
+        refuses(IllegalStateException.class, () -> Indexing.gather(u, 0, Tensor.zeros(Backends.defaultBackend(), DType.INT32, 1, 3).to(DType.INT32)).add(t), "add", "closed");
         refuses(IllegalStateException.class, () -> t.to(DType.BF16), "closed");
         t.storage().close(); // closing twice is harmless
         assertTrue(t.storage().isClosed());

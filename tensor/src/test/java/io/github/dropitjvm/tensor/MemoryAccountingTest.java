@@ -114,16 +114,16 @@ class MemoryAccountingTest {
 
     @Test
     void cpuTensorsAccountExactlyOnTheSharedTracker() {
-        MemoryTracker m = Backends.cpu().memory();
+        MemoryTracker m = Backends.defaultBackend().memory();
         for (DType d : DType.values())
             for (int n : new int[]{0, 1, 31, 32, 33, 1031}) {
                 Tensor[] holder = new Tensor[1];
-                assertDelta("allocate " + d + " x " + n, d.bytesFor(n), m::liveBytes, () -> holder[0] = Tensor.zeros(Backends.cpu(), d, n));
+                assertDelta("allocate " + d + " x " + n, d.bytesFor(n), m::liveBytes, () -> holder[0] = Tensor.zeros(Backends.defaultBackend(), d, n));
                 assertEquals(d.bytesFor(n), holder[0].storage().bytes());
                 long last = 0;
                 boolean exact = false;
                 for (int attempt = 0; attempt < 20 && !exact; attempt++) {
-                    Tensor t = Tensor.zeros(Backends.cpu(), d, n);
+                    Tensor t = Tensor.zeros(Backends.defaultBackend(), d, n);
                     long before = m.liveBytes();
                     t.storage().close();
                     last = m.liveBytes() - before;
@@ -141,7 +141,7 @@ class MemoryAccountingTest {
 
     @Test
     void peakTracksTheHighWaterMarkAndResets() {
-        MemoryTracker m = Backends.cpu().memory();
+        MemoryTracker m = Backends.defaultBackend().memory();
         m.resetPeak();
         long base = m.liveBytes();
         assertTrue(m.peakBytes() >= base);
@@ -154,7 +154,7 @@ class MemoryAccountingTest {
 
     @Test
     void unreachableStoragesAreReleasedByTheCleaner() throws InterruptedException {
-        MemoryTracker m = Backends.cpu().memory();
+        MemoryTracker m = Backends.defaultBackend().memory();
         long bytes = 64L << 20;
         long before = m.liveBytes();
         Tensor t = Tensor.zeros((int) (bytes / 4));

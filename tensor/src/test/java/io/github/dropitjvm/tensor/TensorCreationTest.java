@@ -31,16 +31,16 @@ class TensorCreationTest {
         assertEquals(3.5f, Tensor.scalar(3.5).item());
         assertEquals(0, Tensor.scalar(3.5).rank());
         for (DType d : DType.values()) {
-            Tensor t = Tensor.full(Backends.cpu(), d, 1, 37);
+            Tensor t = Tensor.full(Backends.defaultBackend(), d, 1, 37);
             assertEquals(d, t.dtype());
             float[] expected = new float[37];
             java.util.Arrays.fill(expected, 1f);
             assertArrayEquals(expected, t.toFloatArray(), d.toString());
-            assertArrayEquals(new float[37], Tensor.zeros(Backends.cpu(), d, 37).toFloatArray(), d.toString());
+            assertArrayEquals(new float[37], Tensor.zeros(Backends.defaultBackend(), d, 37).toFloatArray(), d.toString());
         }
         assertArrayEquals(new float[]{16777216f, 16777216f}, Tensor.full(16777217, 2).toFloatArray(), "rounded to float");
-        assertArrayEquals(new int[]{-7, -7}, Tensor.full(Backends.cpu(), DType.INT32, -7, 2).toIntArray());
-        assertArrayEquals(new long[]{1L << 40}, Tensor.full(Backends.cpu(), DType.INT64, 0x1p40, 1).toLongArray());
+        assertArrayEquals(new int[]{-7, -7}, Tensor.full(Backends.defaultBackend(), DType.INT32, -7, 2).toIntArray());
+        assertArrayEquals(new long[]{1L << 40}, Tensor.full(Backends.defaultBackend(), DType.INT64, 0x1p40, 1).toLongArray());
         assertTrue(Float.isNaN(Tensor.full(Double.NaN, 1).item()));
         assertEquals(Float.NEGATIVE_INFINITY, Tensor.full(Double.NEGATIVE_INFINITY, 1).item());
         assertEquals(0, Tensor.zeros(0).numel());

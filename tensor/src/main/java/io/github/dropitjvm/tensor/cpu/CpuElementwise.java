@@ -134,7 +134,8 @@ final class CpuElementwise {
             case RELU -> x > 0 ? x : (Double.isNaN(x) ? x : 0.0);
             // For x < 0, 1 + erf(x/√2) cancels to noise in the tail (x < −6): use erfc there, exact to double.
             case GELU -> x < 0 ? 0.5 * x * SpecialFunctions.erfc(-x * SQRT_HALF) : 0.5 * x * (1.0 + SpecialFunctions.erf(x * SQRT_HALF));
-            case GELU_TANH -> 0.5 * x * (1.0 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+            // 0.5·(1 + tanh z) = 1/(1 + e^(−2z)): the tanh form cancels to noise in the negative tail.
+            case GELU_TANH -> x / (1.0 + Math.exp(-2.0 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
             case CLAMP -> Double.isNaN(x) ? x : Math.min(Math.max(x, p0), p1);
             case POW -> Math.pow(x, p0);
         };

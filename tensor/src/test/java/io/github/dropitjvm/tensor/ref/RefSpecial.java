@@ -59,6 +59,7 @@ public final class RefSpecial {
     }
 
     public static double geluTanh(double x) {
-        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+        // 0.5·(1 + tanh z) = 1/(1 + e^(−2z)) exactly; the tanh form cancels to noise for x < −3 (1 + tanh z near −1).
+        return x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
     }
 }
