@@ -76,11 +76,7 @@ public final class Torch {
         return owned(m.create(t.contiguous().toFloatArray(), shape(t.shape())));
     }
 
-    /**
-     * A copy in memory libtorch allocated itself. DJL's create() wraps a Java direct buffer (from_blob); libtorch
-     * kernels that write gradients into or alongside such memory gave wrong, run-to-run varying input
-     * gradients for stride-1 convolutions in this peer's parity tests.
-     */
+    /** A copy in memory libtorch allocated itself (DJL's create() wraps a Java direct buffer). */
     private static NDArray owned(NDArray a) {
         NDArray c = a.duplicate();
         a.close();

@@ -98,9 +98,8 @@ public final class TorchNet implements AutoCloseable {
     }
 
     /**
-     * nn.layers.Conv2d: square stride, zero padding. A bias-free conv gets a constant zero bias: passing no bias
-     * through DJL 0.36's PyTorch engine gives a wrong, run-to-run varying (sometimes NaN) input gradient, seen
-     * by this class's parity tests.
+     * nn.layers.Conv2d: square stride, zero padding. A bias-free conv gets a constant zero bias (added while
+     * chasing a wrong libtorch input gradient that turned out not to depend on it; harmless, kept for one code path).
      */
     public NDArray conv2d(NDArray x, String prefix, int stride, int padding) {
         NDArray w = param(prefix + "weight");
