@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = DropitVersion.class,
         description = "DropIT-JVM benchmarks. Benchmark subcommands are not written yet; 'info' shows the machine.",
-        subcommands = {InfoCommand.class, MemoryBench.class, StepBench.class, MaxBatchBench.class, SelectBench.class, SparseDwBench.class},
+        subcommands = {InfoCommand.class, CompareCommand.class, MemoryBench.class, StepBench.class, MaxBatchBench.class, SelectBench.class, SparseDwBench.class},
         footer = {"", "JVM options for the launched program come from DROPIT_JAVA_OPTS (e.g. DROPIT_JAVA_OPTS=-Xmx8g)."})
 public final class BenchMain implements Runnable {
     @Spec
