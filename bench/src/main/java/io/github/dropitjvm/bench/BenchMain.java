@@ -13,8 +13,8 @@ import picocli.CommandLine.Spec;
         name = "dropit bench",
         mixinStandardHelpOptions = true,
         versionProvider = DropitVersion.class,
-        description = "DropIT-JVM benchmarks. Benchmark subcommands are not written yet; 'info' shows the machine.",
-        subcommands = {InfoCommand.class},
+        description = "DropIT-JVM benchmarks. 'gemm' times the SGEMM; 'info' shows the machine.",
+        subcommands = {InfoCommand.class, GemmCommand.class},
         footer = {"", "JVM options for the launched program come from DROPIT_JAVA_OPTS (e.g. DROPIT_JAVA_OPTS=-Xmx8g)."})
 public final class BenchMain implements Runnable {
     @Spec
