@@ -85,10 +85,15 @@ class MatmulKernelTest {
             float[] ref = null;
             for (int t : new int[]{1, 2, 3}) {
                 CpuBackend.setThreads(t);
-                float[] got = a.matmul(b).toFloatArray();
+                Tensor c = a.matmul(b);
+                float[] got = c.toFloatArray();
+                c.storage().close();
                 if (ref == null) ref = got;
                 else assertArrayEquals(ref, got, "threads " + t + " differ for " + java.util.Arrays.toString(s));
             }
+            // Released now rather than by the Cleaner later, which would disturb MemoryAccountingTest's checks.
+            a.storage().close();
+            b.storage().close();
         }
         // Batched: the per-batch (serial) strategy and the one-product (parallel) strategy agree bit for bit.
         Tensor a = Tensor.randn(new Generator(1), 8, 130, 200), b = Tensor.randn(new Generator(2), 8, 200, 150);
