@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = DropitVersion.class,
         description = "DropIT-JVM benchmarks. 'gemm' times the SGEMM; 'info' shows the machine.",
-        subcommands = {InfoCommand.class, GemmCommand.class},
+        subcommands = {InfoCommand.class, GemmCommand.class, JmhCommand.class},
         footer = {"", "JVM options for the launched program come from DROPIT_JAVA_OPTS (e.g. DROPIT_JAVA_OPTS=-Xmx8g)."})
 public final class BenchMain implements Runnable {
     @Spec

@@ -1,0 +1,28 @@
+package io.github.dropitjvm.bench;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code dropit bench jmh [JMH options] [benchmark regex]}: runs the JMH benchmarks of this module (e.g.
+ * {@code KernelBenchmarks}) through JMH's own command line; JMH forks its JVMs with this JVM's class path.
+ */
+@Command(name = "jmh", description = "Runs JMH benchmarks (e.g. 'KernelBenchmarks'); arguments go to JMH (-h for its help).")
+public final class JmhCommand implements Callable<Integer> {
+    @Unmatched
+    List<String> args = new java.util.ArrayList<>();
+
+    @Parameters(arity = "0..*", description = "JMH arguments: benchmark regex and options")
+    List<String> params = new java.util.ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> all = new java.util.ArrayList<>(params);
+        all.addAll(args);
+        org.openjdk.jmh.Main.main(all.toArray(String[]::new));
+        return 0;
+    }
+}
