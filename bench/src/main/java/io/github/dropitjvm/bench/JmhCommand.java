@@ -3,7 +3,6 @@ package io.github.dropitjvm.bench;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Unmatched;
 
 /**
@@ -12,17 +11,13 @@ import picocli.CommandLine.Unmatched;
  */
 @Command(name = "jmh", description = "Runs JMH benchmarks (e.g. 'KernelBenchmarks'); arguments go to JMH (-h for its help).")
 public final class JmhCommand implements Callable<Integer> {
+    /** Every argument, in order, for JMH (options and the benchmark regex alike). */
     @Unmatched
     List<String> args = new java.util.ArrayList<>();
 
-    @Parameters(arity = "0..*", description = "JMH arguments: benchmark regex and options")
-    List<String> params = new java.util.ArrayList<>();
-
     @Override
     public Integer call() throws Exception {
-        List<String> all = new java.util.ArrayList<>(params);
-        all.addAll(args);
-        org.openjdk.jmh.Main.main(all.toArray(String[]::new));
+        org.openjdk.jmh.Main.main(args.toArray(String[]::new));
         return 0;
     }
 }
