@@ -13,8 +13,9 @@ import picocli.CommandLine.Spec;
         name = "dropit bench",
         mixinStandardHelpOptions = true,
         versionProvider = DropitVersion.class,
-        description = "DropIT-JVM benchmarks. Benchmark subcommands are not written yet; 'info' shows the machine.",
-        subcommands = {InfoCommand.class, CompareCommand.class, MemoryBench.class, StepBench.class, MaxBatchBench.class, SelectBench.class, SparseDwBench.class},
+        description = "DropIT-JVM benchmarks: kernels (gemm, select, sparsedw, jmh), DropIT memory and speed (memory, step, maxbatch), PyTorch side by side (compare); 'info' shows the machine.",
+        subcommands = {InfoCommand.class, GemmCommand.class, JmhCommand.class, SelectBench.class, SparseDwBench.class,
+                MemoryBench.class, StepBench.class, MaxBatchBench.class, CompareCommand.class},
         footer = {"", "JVM options for the launched program come from DROPIT_JAVA_OPTS (e.g. DROPIT_JAVA_OPTS=-Xmx8g)."})
 public final class BenchMain implements Runnable {
     @Spec

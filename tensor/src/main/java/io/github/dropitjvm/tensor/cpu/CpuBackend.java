@@ -11,7 +11,8 @@ import io.github.dropitjvm.tensor.Tensor;
 import io.github.dropitjvm.tensor.UnaryOp;
 
 /**
- * The CPU backend: storage on the Java heap, kernels run synchronously on the calling thread. The kernel
+ * The CPU backend: storage on the Java heap, kernels run synchronously: on the calling thread, and for the large
+ * ones (GEMM, ...) also on a fixed pool of worker threads ({@link #setThreads}). The kernel
  * families live in their own classes (elementwise, reductions and norms, matmul, convolution and pooling,
  * indexing, DropIT); this class routes to them.
  */
@@ -24,6 +25,20 @@ public final class CpuBackend implements Backend {
     private final MemoryTracker memory = new MemoryTracker("cpu");
 
     private CpuBackend() {}
+
+    /**
+     * Sets the number of threads CPU kernels use (the calling thread counts as one; 1 = no workers). The default is
+     * the system property {@code dropit.threads}, else the number of available processors. Results are
+     * reproducible bit for bit at a given thread count (GEMM: for any thread count).
+     */
+    public static void setThreads(int threads) {
+        WorkerPool.setThreads(threads);
+    }
+
+    /** The number of threads CPU kernels use. */
+    public static int threads() {
+        return WorkerPool.shared().threads();
+    }
 
     @Override public String name() { return "cpu"; }
     @Override public MemoryTracker memory() { return memory; }

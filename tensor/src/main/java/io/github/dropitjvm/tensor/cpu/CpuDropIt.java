@@ -4,63 +4,188 @@ import io.github.dropitjvm.tensor.BFloat16;
 import io.github.dropitjvm.tensor.DType;
 import io.github.dropitjvm.tensor.Philox;
 import io.github.dropitjvm.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
 
 /**
  * DropIT's primitives on the CPU. Selection is a radix select on the bits of |x|: for non-NaN floats the
- * sign-cleared bit pattern orders like the magnitude, so three histogram passes over 11 + 11 + 9 bits find
- * the exact bit pattern T of the k-th largest |x| and how many lie strictly above it; one more pass marks
- * everything above T plus the first (k − above) elements equal to T in flat order (ties to the lower index).
+ * sign-cleared bit pattern orders like the magnitude. See {@link #selectTopAbs} for the passes.
  */
 final class CpuDropIt {
     private CpuDropIt() {}
 
     private static final int NAN_BITS = 0x7F800000;
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final int L = FS.length();
+    /** From this many elements on, pass 1 uses 16 top bits (65 536 bins); below, 11 (2 048 bins). */
+    static final int WIDE_HISTOGRAM = 1 << 18;
+    /** Parts of at least this many elements go to separate pool tasks. */
+    private static final int PART = 1 << 20;
 
+    /**
+     * Exact selection of the k largest |x| (ties to the lower flat index) in at most three passes over x:
+     * <ol>
+     * <li>histogram of the top bits of |x| (parallel over contiguous parts, one histogram per part; NaNs detected);
+     *     a scan from the top finds the bucket b1 holding the k-th largest and the count above it;
+     * <li>usual case, bucket b1 small: one vectorised pass writes the mask words of everything above b1 and gathers
+     *     the (bits, position) of b1's members, in flat order, into a buffer sized from the part histograms; the
+     *     threshold T and the ties to take are then found on that buffer (sorting a copy of its bits) and its
+     *     selected members are marked. Two passes in all.
+     * <li>bucket b1 huge (mass ties, e.g. ReLU zeros in an almost-all-kept tensor): a second histogram over the low
+     *     15 bits of b1's members gives T exactly, and a third pass marks everything above T plus the first
+     *     (k − above) equal to T in flat order.
+     * </ol>
+     * Integer counts make the result independent of the part split, so it is the same for every thread count.
+     */
     static long selectTopAbs(Tensor x, long k, Tensor mask) {
         Tensor xc = x.contiguous();
         float[] a = CpuBackend.cpu(xc).floats();
         int off = (int) xc.offset(), n = (int) xc.numel();
         int[] words = CpuBackend.cpu(mask).ints();
-        // pass 1: top 11 bits (30..20), counting NaNs on the way
-        int[] hist = new int[2048];
-        long nans = 0;
-        for (int i = 0; i < n; i++) {
-            int b = Float.floatToRawIntBits(a[off + i]) & 0x7FFFFFFF;
-            if (b > NAN_BITS) nans++;
-            else hist[b >>> 20]++;
+        int shift = n >= WIDE_HISTOGRAM ? 15 : 20;
+        int bins = 1 << (31 - shift);
+        WorkerPool pool = WorkerPool.shared();
+        int parts = n >= 2 * PART ? Math.min(pool.threads(), n / PART) : 1;
+        int[] bounds = new int[parts + 1];
+        for (int p = 1; p < parts; p++) bounds[p] = (int) ((long) n * p / parts) & ~31;
+        bounds[parts] = n;
+        // pass 1: histograms of the top bits, per part
+        int[][] hists = new int[parts][];
+        int[] maxBits = new int[parts];
+        pool.parallelFor(parts, p -> {
+            int[] h = new int[bins];
+            int max = 0;
+            for (int i = off + bounds[p], end = off + bounds[p + 1]; i < end; i++) {
+                int b = Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF;
+                h[b >>> shift]++;
+                max = Math.max(max, b);
+            }
+            hists[p] = h;
+            maxBits[p] = max;
+        });
+        int max = 0;
+        for (int m : maxBits) max = Math.max(max, m);
+        if (max > NAN_BITS) {
+            long nans = 0;
+            for (int i = off; i < off + n; i++) if ((Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF) > NAN_BITS) nans++;
+            return nans;
         }
-        if (nans > 0 || k == 0) return nans;
+        if (k == 0) return 0;
         if (k == n) {
             for (int i = 0; i < n; i++) words[i >>> 5] |= 1 << (i & 31);
             return 0;
         }
+        int[] hist = parts == 1 ? hists[0] : hists[0].clone();
+        for (int p = 1; p < parts; p++) for (int b = 0; b < bins; b++) hist[b] += hists[p][b];
         long above = 0;
-        int b1 = 2047;
+        int b1 = bins - 1;
         while (above + hist[b1] < k) above += hist[b1--];
-        // pass 2: bits 19..9 among elements whose top bits equal b1
-        hist = new int[2048];
-        for (int i = 0; i < n; i++) {
-            int b = Float.floatToRawIntBits(a[off + i]) & 0x7FFFFFFF;
-            if (b >>> 20 == b1) hist[(b >>> 9) & 0x7FF]++;
+        int need = (int) (k - above), bucket = hist[b1];
+        if (shift == 20 || bucket <= Math.max(1 << 16, n >>> 5)) {
+            // pass 2: mark everything above bucket b1, gather b1's members in flat order
+            int[] candBits = new int[bucket], candPos = new int[bucket], start = new int[parts + 1];
+            for (int p = 0; p < parts; p++) start[p + 1] = start[p] + hists[p][b1];
+            final int bucket1 = b1;
+            pool.parallelFor(parts, p -> markAboveAndGather(a, off, bounds[p], bounds[p + 1], shift, bucket1, words,
+                    candBits, candPos, start[p]));
+            int[] sorted = candBits.clone();
+            Arrays.sort(sorted);
+            int threshold = sorted[bucket - need];
+            int greater = 0;
+            for (int c = bucket - 1; c >= 0 && sorted[c] > threshold; c--) greater++;
+            int equalsToTake = need - greater;
+            for (int c = 0; c < bucket; c++) {
+                int b = candBits[c];
+                if (b > threshold || (b == threshold && equalsToTake-- > 0)) {
+                    int i = candPos[c];
+                    words[i >>> 5] |= 1 << (i & 31);
+                }
+            }
+            return 0;
         }
-        int b2 = 2047;
-        while (above + hist[b2] < k) above += hist[b2--];
-        // pass 3: bits 8..0 among elements whose top 22 bits equal (b1, b2)
-        int prefix = (b1 << 11) | b2;
-        hist = new int[512];
-        for (int i = 0; i < n; i++) {
-            int b = Float.floatToRawIntBits(a[off + i]) & 0x7FFFFFFF;
-            if (b >>> 9 == prefix) hist[b & 0x1FF]++;
+        // pass 2 (mass ties): histogram of the low 15 bits of b1's members
+        final int bucket1 = b1;
+        int[][] lows = new int[parts][];
+        pool.parallelFor(parts, p -> {
+            int[] h = new int[1 << 15];
+            for (int i = off + bounds[p], end = off + bounds[p + 1]; i < end; i++) {
+                int b = Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF;
+                if (b >>> 15 == bucket1) h[b & 0x7FFF]++;
+            }
+            lows[p] = h;
+        });
+        int[] low = lows[0];
+        for (int p = 1; p < parts; p++) for (int b = 0; b < low.length; b++) low[b] += lows[p][b];
+        int b2 = low.length - 1;
+        while (above + low[b2] < k) above += low[b2--];
+        int threshold = (b1 << 15) | b2;
+        // pass 3: everything above the threshold, then the first (k − above) equal to it in flat order
+        markAboveThreshold(a, off, n, threshold, (int) (k - above), words);
+        return 0;
+    }
+
+    /** Mask words of [lo, hi) (lo a multiple of 32): elements whose top bits exceed bucket; members gathered. */
+    private static void markAboveAndGather(float[] a, int off, int lo, int hi, int shift, int bucket, int[] words,
+                                           int[] candBits, int[] candPos, int c) {
+        int i = lo;
+        for (; i + 32 <= hi; i += 32) {
+            int word = 0;
+            for (int v = 0; v < 32; v += L) {
+                IntVector bits = FloatVector.fromArray(FS, a, off + i + v).reinterpretAsInts().and(0x7FFFFFFF);
+                IntVector top = bits.lanewise(VectorOperators.LSHR, shift);
+                word |= (int) top.compare(VectorOperators.GT, bucket).toLong() << v;
+                VectorMask<Integer> eq = top.compare(VectorOperators.EQ, bucket);
+                if (eq.anyTrue()) {
+                    long m = eq.toLong();
+                    while (m != 0) {
+                        int at = i + v + Long.numberOfTrailingZeros(m);
+                        m &= m - 1;
+                        candBits[c] = Float.floatToRawIntBits(a[off + at]) & 0x7FFFFFFF;
+                        candPos[c++] = at;
+                    }
+                }
+            }
+            words[i >>> 5] = word;
         }
-        int b3 = 511;
-        while (above + hist[b3] < k) above += hist[b3--];
-        int threshold = (prefix << 9) | b3;
-        long equalsToTake = k - above;
-        for (int i = 0; i < n; i++) {
+        for (; i < hi; i++) {
+            int b = Float.floatToRawIntBits(a[off + i]) & 0x7FFFFFFF;
+            if (b >>> shift > bucket) words[i >>> 5] |= 1 << (i & 31);
+            else if (b >>> shift == bucket) {
+                candBits[c] = b;
+                candPos[c++] = i;
+            }
+        }
+    }
+
+    /** Marks every |x| above threshold and the first equalsToTake equal to it, flat order. */
+    private static void markAboveThreshold(float[] a, int off, int n, int threshold, int equalsToTake, int[] words) {
+        int i = 0;
+        for (; i + 32 <= n; i += 32) {
+            int word = 0;
+            for (int v = 0; v < 32; v += L) {
+                IntVector bits = FloatVector.fromArray(FS, a, off + i + v).reinterpretAsInts().and(0x7FFFFFFF);
+                word |= (int) bits.compare(VectorOperators.GT, threshold).toLong() << v;
+                if (equalsToTake > 0) {
+                    VectorMask<Integer> eq = bits.compare(VectorOperators.EQ, threshold);
+                    long m = eq.toLong();
+                    while (m != 0 && equalsToTake > 0) {
+                        word |= 1 << (v + Long.numberOfTrailingZeros(m));
+                        m &= m - 1;
+                        equalsToTake--;
+                    }
+                }
+            }
+            words[i >>> 5] = word;
+        }
+        for (; i < n; i++) {
             int b = Float.floatToRawIntBits(a[off + i]) & 0x7FFFFFFF;
             if (b > threshold || (b == threshold && equalsToTake-- > 0)) words[i >>> 5] |= 1 << (i & 31);
         }
-        return 0;
     }
 
     static long randomKeepMask(long seed, int layer, int step, double gamma, Tensor mask) {

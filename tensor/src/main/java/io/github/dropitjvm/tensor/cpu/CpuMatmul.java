@@ -1,53 +1,308 @@
 package io.github.dropitjvm.tensor.cpu;
 
 import io.github.dropitjvm.tensor.Tensor;
-
-import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Batched matrix product over strided operands. Each batch packs B into row arrays so the inner loop
- * (c[j] += a·b[j] over one row) reads and writes at the same index, which the JIT vectorizes; A is read
- * through its strides, so transposed views cost no copy. (The register-blocked Vector-API kernel is the
- * fast-CPU issue's work; this one is the simple, correct baseline.)
+ * Batched SGEMM over strided operands, GotoBLAS/BLIS style: B is packed into panels of {@link #NR} columns
+ * ({@link #KC} rows deep), A into panels of {@link #MR} rows, both straight from their strides (a transposed view
+ * costs no copy, only a different packing walk), zero-padded at the edges; a register-blocked Vector-API
+ * micro-kernel keeps an MR×NR tile of C in 12 vector registers (6×32 with 512-bit vectors, 6×16 with 256-bit).
+ *
+ * <p>Parallel work goes through {@link WorkerPool}: either over batch entries (many small products, e.g. attention
+ * heads) or over (MC-row block × column chunk) tiles of one product, after the B panel of the current KC slice has
+ * been packed once, in parallel, into the caller's buffer. Every blocking size is a function of the problem shape
+ * only, and every output element is summed in the same order (k ascending, one FMA chain per KC slice, slices added
+ * in order), so results are bit-identical for every thread count and for either parallel strategy; they are also
+ * identical for 256- and 512-bit vectors, since lanes never combine.
+ *
+ * <p>Contract (Backend.matmul): out = beta·out + a·b, with beta == 0 meaning overwrite (out's old contents, NaN
+ * included, are not read). out may be strided.
  */
 final class CpuMatmul {
     private CpuMatmul() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    /** Micro-tile rows. */
+    static final int MR = 6;
+    /** Micro-tile columns: two vectors. */
+    static final int NR = 2 * L;
+    /** Depth of one packed slice: a KC×NR B panel (32 KiB at 512-bit) stays in L1 while A panels stream. */
+    static final int KC = 256;
+    /** Largest row block: an MC×KC packed A block (96 KiB) stays in L2. */
+    static final int MC = 96;
+    /** Largest column block: bounds the packed B buffer to KC×NC floats (2 MiB). */
+    static final int NC = 2048;
+    /** Below this many multiply-adds one product runs on the calling thread. */
+    static final long SERIAL_WORK = 1L << 18;
+    /** Least columns one parallel tile covers (A is packed once per tile). */
+    static final int MIN_TILE_COLS = 4 * NR;
+
+    /** Per-thread packing buffers, grown on demand and kept. */
+    static final class Scratch {
+        float[] a = new float[MC * KC];
+        float[] b = new float[0];
+        final float[] tile = new float[MR * NR];
+
+        float[] b(int size) {
+            if (b.length < size) b = new float[size];
+            return b;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** The operands of one call; offsets per batch entry. */
+    private record Problem(float[] A, float[] B, float[] C, int m, int n, int k,
+                           int ar, int ac, int br, int bc, int cr, int cc, float beta) {}
 
     static void matmul(Tensor a, Tensor b, Tensor out, float beta) {
         float[] A = CpuBackend.cpu(a).floats(), B = CpuBackend.cpu(b).floats(), C = CpuBackend.cpu(out).floats();
         int r = out.rank();
         int m = out.size(r - 2), n = out.size(r - 1), k = a.size(r - 1);
+        if (out.numel() == 0) return;
         long[] as = a.strides(), bs = b.strides(), cs = out.strides();
-        int ar = (int) as[r - 2], ac = (int) as[r - 1], br = (int) bs[r - 2], bc = (int) bs[r - 1];
-        int cr = (int) cs[r - 2], cc = (int) cs[r - 1];
-        int[] batchShape = Arrays.copyOf(out.shape(), r - 2);
-        long[][] batchStrides = {Arrays.copyOf(as, r - 2), Arrays.copyOf(bs, r - 2), Arrays.copyOf(cs, r - 2)};
-        float[][] packed = new float[k][n];
-        float[] row = new float[n];
-        Loop loop = Loop.of(batchShape.length == 0 ? new int[]{1} : batchShape,
-                batchShape.length == 0 ? new long[][]{{0}, {0}, {0}} : batchStrides,
-                new long[]{a.offset(), b.offset(), out.offset()});
-        int nb = loop.n, sa = loop.step[0], sb = loop.step[1], sc = loop.step[2];
-        loop.forEachRow(base -> {
-            for (int t = 0, pa = base[0], pb = base[1], pc = base[2]; t < nb; t++, pa += sa, pb += sb, pc += sc) {
-                for (int p = 0; p < k; p++) {
-                    float[] dst = packed[p];
-                    int src = pb + p * br;
-                    for (int j = 0; j < n; j++) dst[j] = B[src + j * bc];
-                }
-                for (int i = 0; i < m; i++) {
-                    Arrays.fill(row, 0f);
-                    int ai = pa + i * ar;
-                    for (int p = 0; p < k; p++) {
-                        float av = A[ai + p * ac];
-                        float[] bp = packed[p];
-                        for (int j = 0; j < n; j++) row[j] += av * bp[j];
-                    }
-                    int ci = pc + i * cr;
-                    if (beta == 0f) for (int j = 0; j < n; j++) C[ci + j * cc] = row[j];
-                    else for (int j = 0; j < n; j++) C[ci + j * cc] = beta * C[ci + j * cc] + row[j];
+        Problem p = new Problem(A, B, C, m, n, k, (int) as[r - 2], (int) as[r - 1], (int) bs[r - 2], (int) bs[r - 1],
+                (int) cs[r - 2], (int) cs[r - 1], beta);
+        int batches = (int) (out.numel() / ((long) m * n));
+        int[] oa = new int[batches], ob = new int[batches], oc = new int[batches];
+        batchOffsets(out.shape(), r - 2, new long[][]{as, bs, cs},
+                new long[]{a.offset(), b.offset(), out.offset()}, new int[][]{oa, ob, oc});
+        if (k == 0) {
+            for (int t = 0; t < batches; t++) scaleOut(p, oc[t]);
+            return;
+        }
+        WorkerPool pool = WorkerPool.shared();
+        long work = (long) m * n * k;
+        if (batches > 1 && (work < (1L << 21) || batches >= 4 * pool.threads())) {
+            if ((long) batches * work < SERIAL_WORK) {
+                Scratch s = SCRATCH.get();
+                for (int t = 0; t < batches; t++) serial(p, oa[t], ob[t], oc[t], s);
+            } else {
+                pool.parallelFor(batches, t -> serial(p, oa[t], ob[t], oc[t], SCRATCH.get()));
+            }
+        } else {
+            for (int t = 0; t < batches; t++) {
+                if (work < SERIAL_WORK || pool.threads() == 1) serial(p, oa[t], ob[t], oc[t], SCRATCH.get());
+                else parallel(p, oa[t], ob[t], oc[t], pool);
+            }
+        }
+    }
+
+    /** Element offsets of every batch entry of each operand, row-major over the batch dimensions. */
+    private static void batchOffsets(int[] shape, int batchRank, long[][] strides, long[] offsets, int[][] dst) {
+        int[] idx = new int[batchRank];
+        long[] cur = offsets.clone();
+        int total = dst[0].length;
+        for (int t = 0; t < total; t++) {
+            for (int o = 0; o < dst.length; o++) dst[o][t] = (int) cur[o];
+            for (int d = batchRank - 1; d >= 0; d--) {
+                idx[d]++;
+                for (int o = 0; o < dst.length; o++) cur[o] += strides[o][d];
+                if (idx[d] < shape[d]) break;
+                for (int o = 0; o < dst.length; o++) cur[o] -= strides[o][d] * shape[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /** out = beta·out (K = 0). */
+    private static void scaleOut(Problem p, int oc) {
+        for (int i = 0; i < p.m; i++)
+            for (int j = 0; j < p.n; j++) {
+                int c = oc + i * p.cr + j * p.cc;
+                p.C[c] = p.beta == 0f ? 0f : p.beta * p.C[c];
+            }
+    }
+
+    private static int rowBlock(int m) {
+        int blocks = (m + MC - 1) / MC;
+        int mc = (m + blocks - 1) / blocks;
+        return (mc + MR - 1) / MR * MR;
+    }
+
+    /** One product on the calling thread. */
+    private static void serial(Problem p, int oa, int ob, int oc, Scratch s) {
+        int mcMax = rowBlock(p.m);
+        for (int jc = 0; jc < p.n; jc += NC) {
+            int nc = Math.min(NC, p.n - jc);
+            int panels = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < p.k; pc += KC) {
+                int kc = Math.min(KC, p.k - pc);
+                float[] bp = s.b(panels * kc * NR);
+                packB(p, ob + pc * p.br + jc * p.bc, kc, nc, 0, panels, bp);
+                for (int ic = 0; ic < p.m; ic += mcMax) {
+                    int mc = Math.min(mcMax, p.m - ic);
+                    packA(p, oa + ic * p.ar + pc * p.ac, mc, kc, s.a);
+                    macro(p, oc + ic * p.cr, mc, jc, nc, 0, panels, kc, pc == 0, s.a, bp, s.tile);
                 }
             }
-        });
+        }
+    }
+
+    /** One product split over the pool: B slice packed in parallel, then (row block × column chunk) tiles. */
+    private static void parallel(Problem p, int oa, int ob, int oc, WorkerPool pool) {
+        Scratch own = SCRATCH.get();
+        int mcMax = rowBlock(p.m);
+        int mBlocks = (p.m + mcMax - 1) / mcMax;
+        for (int jc = 0; jc < p.n; jc += NC) {
+            int nc = Math.min(NC, p.n - jc);
+            int panels = (nc + NR - 1) / NR;
+            // Column chunks: enough tiles to balance a few threads, each chunk at least MIN_TILE_COLS wide.
+            int chunks = Math.max(1, Math.min((8 + mBlocks - 1) / mBlocks, nc / MIN_TILE_COLS));
+            int panelsPerChunk = (panels + chunks - 1) / chunks;
+            int chunkCount = (panels + panelsPerChunk - 1) / panelsPerChunk;
+            int packGroups = Math.min(panels, 8);
+            int panelsPerGroup = (panels + packGroups - 1) / packGroups;
+            for (int pc = 0; pc < p.k; pc += KC) {
+                int kc = Math.min(KC, p.k - pc);
+                float[] bp = own.b(panels * kc * NR);
+                int bBase = ob + pc * p.br + jc * p.bc, aBase = oa + pc * p.ac;
+                boolean first = pc == 0;
+                final int jc0 = jc;
+                pool.parallelFor((panels + panelsPerGroup - 1) / panelsPerGroup, g ->
+                        packB(p, bBase, kc, nc, g * panelsPerGroup, Math.min(panels, (g + 1) * panelsPerGroup), bp));
+                pool.parallelFor(mBlocks * chunkCount, t -> {
+                    int ib = t / chunkCount, jb = t % chunkCount;
+                    int ic = ib * mcMax, mc = Math.min(mcMax, p.m - ic);
+                    Scratch s = SCRATCH.get();
+                    packA(p, aBase + ic * p.ar, mc, kc, s.a);
+                    macro(p, oc + ic * p.cr, mc, jc0, nc, jb * panelsPerChunk, Math.min(panels, (jb + 1) * panelsPerChunk),
+                            kc, first, s.a, bp, s.tile);
+                });
+            }
+        }
+    }
+
+    /** Packs rows [0, mc) × depth [0, kc) of A at base into MR-row panels (p-major within a panel), zero-padded. */
+    static void packA(Problem p, int base, int mc, int kc, float[] dst) {
+        float[] A = p.A;
+        int ar = p.ar, ac = p.ac;
+        for (int i = 0, d = 0; i < mc; i += MR) {
+            int rows = Math.min(MR, mc - i);
+            int r0 = base + i * ar;
+            if (rows == MR) {
+                if (ac == 1) {
+                    int r1 = r0 + ar, r2 = r1 + ar, r3 = r2 + ar, r4 = r3 + ar, r5 = r4 + ar;
+                    for (int q = 0; q < kc; q++, d += MR) {
+                        dst[d] = A[r0 + q];
+                        dst[d + 1] = A[r1 + q];
+                        dst[d + 2] = A[r2 + q];
+                        dst[d + 3] = A[r3 + q];
+                        dst[d + 4] = A[r4 + q];
+                        dst[d + 5] = A[r5 + q];
+                    }
+                } else {
+                    for (int q = 0, src = r0; q < kc; q++, d += MR, src += ac)
+                        for (int r = 0; r < MR; r++) dst[d + r] = A[src + r * ar];
+                }
+            } else {
+                for (int q = 0, src = r0; q < kc; q++, d += MR, src += ac)
+                    for (int r = 0; r < MR; r++) dst[d + r] = r < rows ? A[src + r * ar] : 0f;
+            }
+        }
+    }
+
+    /** Packs panels [from, to) of the kc×nc slice of B at base (each kc×NR, p-major), zero-padded. */
+    static void packB(Problem p, int base, int kc, int nc, int from, int to, float[] dst) {
+        float[] B = p.B;
+        int br = p.br, bc = p.bc;
+        for (int jr = from; jr < to; jr++) {
+            int j0 = jr * NR, cols = Math.min(NR, nc - j0);
+            int d = jr * kc * NR;
+            int src = base + j0 * bc;
+            if (cols == NR && bc == 1) {
+                for (int q = 0; q < kc; q++, d += NR, src += br) {
+                    FloatVector.fromArray(S, B, src).intoArray(dst, d);
+                    FloatVector.fromArray(S, B, src + L).intoArray(dst, d + L);
+                }
+            } else {
+                for (int q = 0; q < kc; q++, d += NR, src += br)
+                    for (int j = 0; j < NR; j++) dst[d + j] = j < cols ? B[src + j * bc] : 0f;
+            }
+        }
+    }
+
+    /** C rows [0, mc) at cBase, columns of panels [from, to) of the block starting at column jc. */
+    private static void macro(Problem p, int cBase, int mc, int jc, int nc, int from, int to, int kc, boolean first,
+                              float[] ap, float[] bp, float[] tile) {
+        for (int jr = from; jr < to; jr++) {
+            int j0 = jr * NR, nr = Math.min(NR, nc - j0);
+            int bo = jr * kc * NR;
+            int cCol = cBase + (jc + j0) * p.cc;
+            for (int i = 0; i < mc; i += MR) {
+                int mr = Math.min(MR, mc - i);
+                kernel(ap, (i / MR) * kc * MR, bp, bo, kc, p.C, cCol + i * p.cr, p.cr, p.cc, mr, nr, p.beta, first, tile);
+            }
+        }
+    }
+
+    /** The MR×NR micro-kernel: C tile (+)= A panel · B panel over depth kc. */
+    static void kernel(float[] a, int ao, float[] b, int bo, int kc, float[] c, int co, int cr, int cc,
+                       int mr, int nr, float beta, boolean first, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int q = 0; q < kc; q++, ao += MR, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector x = FloatVector.broadcast(S, a[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        if (cc == 1 && nr == NR) {
+            storeRow(c00, c01, c, co, beta, first);
+            if (mr > 1) storeRow(c10, c11, c, co + cr, beta, first);
+            if (mr > 2) storeRow(c20, c21, c, co + 2 * cr, beta, first);
+            if (mr > 3) storeRow(c30, c31, c, co + 3 * cr, beta, first);
+            if (mr > 4) storeRow(c40, c41, c, co + 4 * cr, beta, first);
+            if (mr > 5) storeRow(c50, c51, c, co + 5 * cr, beta, first);
+            return;
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < nr; j++) {
+                int at = co + r * cr + j * cc;
+                float t = tile[r * NR + j];
+                c[at] = !first ? c[at] + t : beta == 0f ? t : beta * c[at] + t;
+            }
+    }
+
+    private static void storeRow(FloatVector v0, FloatVector v1, float[] c, int at, float beta, boolean first) {
+        if (!first) {
+            v0 = FloatVector.fromArray(S, c, at).add(v0);
+            v1 = FloatVector.fromArray(S, c, at + L).add(v1);
+        } else if (beta != 0f) {
+            v0 = FloatVector.fromArray(S, c, at).mul(beta).add(v0);
+            v1 = FloatVector.fromArray(S, c, at + L).mul(beta).add(v1);
+        }
+        v0.intoArray(c, at);
+        v1.intoArray(c, at + L);
     }
 }
