@@ -733,6 +733,19 @@ public final class OpenClBackend implements Backend {
             throw new IndexOutOfBoundsException("DropIT scatter: position " + f[1] + " outside the " + n + "-element output");
     }
 
+    /**
+     * Correct but not sparse on this backend yet: rebuilds x̂ on the device and runs one GEMM. The DropIT path
+     * picks the sparse route only where it measured it cheaper, so this costs what the dense route costs.
+     */
+    @Override
+    public void sparseWeightGrad(Tensor g, Tensor values, Tensor mask, Tensor dwT) {
+        int rows = g.size(0), in = dwT.size(0);
+        Tensor xhat = Tensor.zeros(this, DType.FLOAT32, rows, in);
+        scatterMasked(values, mask, xhat);
+        matmul(xhat.transpose(0, 1), g, dwT, 0f);
+        xhat.storage().close();
+    }
+
     @Override
     public String toString() {
         return "opencl backend on " + description;
