@@ -32,6 +32,17 @@ public final class DropItCache implements InputCache {
         return config;
     }
 
+    /** Training forwards that cached so far: the step the random strategy and γ warm-up see next. */
+    public int step() {
+        return step;
+    }
+
+    /** Restores the step counter (a resumed run continues with the same masks and γ as an uninterrupted one). */
+    public void setStep(int step) {
+        if (step < 0) throw new IllegalArgumentException("DropIT step counter must be >= 0, got " + step);
+        this.step = step;
+    }
+
     @Override
     public SavedTensorHooks hooksFor(Module layer) {
         boolean trainable = switch (layer) {

@@ -74,11 +74,10 @@ public final class TrainOptions {
                     + " 'best' is chosen on them, the test set is only reported (default: ${DEFAULT-VALUE}; 0: none).")
     int valSize;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "Compute backend; only cpu for now (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", defaultValue = "cpu", description = "Compute backend: cpu or opencl (an OpenCL driver must be installed; no silent fallback) (default: ${DEFAULT-VALUE}).")
     String backend;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads for the CPU kernels (default: all processors)."
-            + " Checked only for now: the current CPU backend runs single-threaded until the fast-kernels work adds its pool.")
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads for the CPU kernels (default: all processors).")
     Integer threads;
 
     /** The run's configuration; a bad value is refused with a message naming its option. */
@@ -102,8 +101,10 @@ public final class TrainOptions {
                 labelSmoothing, gamma, s, f, seed, trainLimit, testLimit, valSize, backend);
     }
 
+    /** Checks --threads and applies it to the CPU backend's worker pool. */
     void checkThreads() {
         if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+        if (threads != null) io.github.dropitjvm.tensor.cpu.CpuBackend.setThreads(threads);
     }
 
     /** Candidates for --model's help. */

@@ -5,7 +5,6 @@ import io.github.dropitjvm.autograd.GradMode;
 import io.github.dropitjvm.autograd.Variable;
 import io.github.dropitjvm.autograd.ops.Losses;
 import io.github.dropitjvm.dropit.DropIt;
-import io.github.dropitjvm.dropit.DropItCache;
 import io.github.dropitjvm.dropit.DropItConfig;
 import io.github.dropitjvm.nn.Module;
 import io.github.dropitjvm.nn.io.Checkpoints;
@@ -19,6 +18,7 @@ import io.github.dropitjvm.tensor.DType;
 import io.github.dropitjvm.tensor.Tensor;
 import io.github.dropitjvm.train.data.Batch;
 import io.github.dropitjvm.train.data.Datasets;
+import io.github.dropitjvm.tensor.Backends;
 import io.github.dropitjvm.train.data.ImageSet;
 import io.github.dropitjvm.train.data.TrainValidation;
 import io.github.dropitjvm.train.data.Loader;
@@ -161,6 +161,8 @@ public final class Trainer {
 
     private Result runInner() throws IOException {
         long t0 = System.nanoTime();
+        // ---- backend: every tensor of the run (data, parameters, activations) is created on it
+        Backends.setDefault(Backends.byName(cfg.backend()));
         // ---- data
         Split split;
         try {
@@ -248,7 +250,6 @@ public final class Trainer {
         long lossCount = st.epochLossCount();
         double bestVal = st.bestValAcc(), bestTest = st.bestTestAcc(), lastTest = -1;
         int bestEpoch = st.bestEpoch();
-        long dropitForwards = dropitLayers.isEmpty() ? 0 : st.dropitSteps().values().stream().findFirst().orElse(0L);
         Progress progress = new Progress(out, terminal, batches);
         try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve(METRICS), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
@@ -273,7 +274,6 @@ public final class Trainer {
                     } else {
                         loss = Losses.crossEntropy(model.forward(Variable.constant(b.images())), b.labels(), cfg.labelSmoothing());
                     }
-                    dropitForwards += dropitLayers.isEmpty() ? 0 : 1;
                     float l = loss.item();
                     if (!Float.isFinite(l)) {
                         progress.endEpoch();
@@ -315,7 +315,7 @@ public final class Trainer {
                     if (stopRequested || (stopAfterSteps > 0 && globalStep >= stopAfterSteps)) {
                         progress.endEpoch();
                         TrainerState now = new TrainerState(epoch, b.index() + 1, globalStep, bestVal, bestEpoch, bestTest,
-                                lossSum, lossCount, epochSecs, totalSecs, cfg.seed(), layerSteps(dropitLayers, dropitForwards));
+                                lossSum, lossCount, epochSecs, totalSecs, cfg.seed(), layerSteps(dropitLayers));
                         saveCheckpoint("last", opt, now);
                         return finish(Outcome.STOPPED, "stopped after step " + globalStep + " (epoch " + (epoch + 1) + ", batch "
                                 + (b.index() + 1) + "/" + batches + "); checkpoint saved, continue with --resume " + runDir,
@@ -352,7 +352,7 @@ public final class Trainer {
                 lossCount = 0;
                 epochSecs = 0;
                 TrainerState now = new TrainerState(epoch + 1, 0, globalStep, bestVal, bestEpoch, bestTest, 0, 0, 0, totalSecs,
-                        cfg.seed(), layerSteps(dropitLayers, dropitForwards));
+                        cfg.seed(), layerSteps(dropitLayers));
                 saveCheckpoint("last", opt, now);
                 if (better) copyCheckpoint("last", "best");
                 if (stopRequested) {
@@ -412,27 +412,19 @@ public final class Trainer {
 
     // ================================================================== DropIT step counters
 
-    private static Map<String, Long> layerSteps(List<Module> layers, long forwards) {
+    private static Map<String, Long> layerSteps(List<Module> layers) {
         Map<String, Long> m = new LinkedHashMap<>();
-        for (Module l : layers) m.put(l.name(), forwards);
+        for (Module l : layers) m.put(l.name(), (long) DropIt.cacheOf(l).step());
         return m;
     }
 
-    /**
-     * Brings each converted layer's DropIT step counter to its saved value. DropItCache has no setter; its counter
-     * advances by one per {@code hooksFor} call on a training layer with grad enabled, which only builds a small
-     * packer object, so calling it that many times restores the counter exactly.
-     */
+    /** Brings each converted layer's DropIT step counter back to its saved value. */
     private static void restoreDropItSteps(List<Module> layers, Map<String, Long> saved) {
         Map<String, Long> want = new LinkedHashMap<>(saved);
         for (Module l : layers) {
             Long n = want.remove(l.name());
             if (n == null) throw new IllegalStateException("checkpoint has no DropIT step counter for layer " + l.name());
-            DropItCache c = DropIt.cacheOf(l);
-            l.train();
-            try (GradMode.Scope s = GradMode.enableGrad()) {
-                for (long i = 0; i < n; i++) c.hooksFor(l);
-            }
+            DropIt.cacheOf(l).setStep(Math.toIntExact(n));
         }
         if (!want.isEmpty()) throw new IllegalStateException("checkpoint has DropIT step counters for unknown layers " + want.keySet());
     }
