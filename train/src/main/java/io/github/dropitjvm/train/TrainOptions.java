@@ -22,8 +22,8 @@ public final class TrainOptions {
             description = "Dataset (default: ${DEFAULT-VALUE}); 'synthetic' needs no files.")
     String dataset;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where datasets are cached (default: data/ under the working directory).",
-            defaultValue = "data")
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Where datasets are cached (default: $DROPIT_DATA_DIR, else ~/.cache/dropit-jvm/data).")
     Path dataDir;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Epochs (default: ${DEFAULT-VALUE}).")

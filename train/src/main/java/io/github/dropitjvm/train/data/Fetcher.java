@@ -78,7 +78,8 @@ public final class Fetcher {
      * @param log receives one line per step taken (e.g. System.err::println), never null
      */
     public Fetcher(Path dataDir, CommandRunner runner, Consumer<String> log) {
-        this.dataDir = dataDir;
+        // absolute: the fetch commands run in their own working directories and are handed paths under it
+        this.dataDir = dataDir.toAbsolutePath();
         this.runner = runner;
         this.log = log;
     }
