@@ -46,6 +46,48 @@ class OpenClTrainingTest {
         }
     }
 
+    /**
+     * 200 AdamW steps of a tiny ViT (d 32, depth 2, batch 8) whose intermediate tensors are never closed: the
+     * device memory the allocator holds stops growing once the garbage collector is asked to run (a 16 MiB
+     * threshold here), instead of growing with every step.
+     */
+    @Test
+    void noDeviceMemoryGrowthOver200TrainingSteps() {
+        requireOpenCl();
+        String old = System.getProperty("dropit.opencl.collectBytes");
+        System.setProperty("dropit.opencl.collectBytes", Long.toString(16L << 20));
+        OpenClBackend cl = OpenClBackend.create(0, 0);
+        Backends.setDefault(cl);
+        try {
+            Module model = new VisionTransformer(new VisionTransformer.Config(28, 7, 1, 10, 32, 2, 2, 2.0, true), new Generator(1));
+            Tensor x = Tensor.randn(new Generator(2), 8, 1, 28, 28);
+            Tensor labels = Tensor.fromArray(new int[]{0, 1, 2, 3, 4, 5, 6, 7}, 8);
+            Optimizer opt = new AdamW(ParamGroups.timmWeightDecay(model.namedParameters(), 0.05), 1e-3);
+            long after20 = 0, peak = 0;
+            for (int s = 0; s < 200; s++) {
+                opt.zeroGrad();
+                Variable loss = Losses.crossEntropy(model.forward(Variable.constant(x)), labels, 0.0);
+                loss.backward();
+                opt.step();
+                if (s == 19) after20 = cl.deviceBytes();
+                if (s >= 20) peak = Math.max(peak, cl.deviceBytes());
+            }
+            assertTrue(peak <= Math.max(after20, 16L << 20) + (8L << 20),
+                    "device bytes after 20 steps " + after20 + ", peak over steps 20..200 " + peak);
+        } finally {
+            Backends.setDefault(null);
+            if (old == null) System.clearProperty("dropit.opencl.collectBytes");
+            else System.setProperty("dropit.opencl.collectBytes", old);
+        }
+    }
+
+    private static void requireOpenCl() {
+        if (!OpenClBackend.isAvailable()) {
+            if ("true".equals(System.getenv("CI")) || "true".equals(System.getProperty("dropit.ci"))) fail("CI requires an OpenCL device (PoCL)");
+            Assumptions.abort("no OpenCL device");
+        }
+    }
+
     @Test
     void vitFmnistStepsOnOpenClMatchTheCpuLosses() {
         if (!OpenClBackend.isAvailable()) {

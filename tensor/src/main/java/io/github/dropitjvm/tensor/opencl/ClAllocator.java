@@ -11,7 +11,8 @@ import java.util.TreeMap;
  * of two, so at most 25% is wasted), freed buffers wait on their bucket's free list for the next request of that
  * bucket instead of going back to the driver. The cache holds at most {@code cacheLimit} bytes; a buffer freed
  * beyond that is released at once, and when the driver refuses an allocation the whole cache is released and the
- * allocation retried once.
+ * allocation retried once. Above {@code collectAbove} device bytes, a request the cache cannot serve first runs
+ * the garbage collector, so a training loop that never closes its intermediate tensors stays bounded.
  *
  * <p>This counts device bytes (buckets, cached ones included); the backend's {@code MemoryTracker} counts what
  * storages asked for (exact element bytes, like the CPU backend), which is the figure the rest of the project
@@ -23,12 +24,19 @@ final class ClAllocator {
 
     private final MemorySegment context;
     private final long cacheLimit;
+    private final long collectAbove;
     private final Map<Long, ArrayDeque<MemorySegment>> free = new TreeMap<>();
     private long cachedBytes, deviceBytes, created, reused;
 
-    ClAllocator(MemorySegment context, long cacheLimit) {
+    /**
+     * @param collectAbove device bytes above which a request that the cache cannot serve first asks the JVM to
+     *                     collect garbage: tensors nobody references free their buffers only through their Cleaner,
+     *                     and the Java heap, where a tensor object is small, gives the collector no reason to run
+     */
+    ClAllocator(MemorySegment context, long cacheLimit, long collectAbove) {
         this.context = context;
         this.cacheLimit = cacheLimit;
+        this.collectAbove = collectAbove;
     }
 
     /** The bucket a request of {@code bytes} bytes is served from. */
@@ -40,14 +48,38 @@ final class ClAllocator {
         return base + ((bytes - base + quarter - 1) / quarter) * quarter;
     }
 
-    synchronized Block allocate(long bytes) {
+    Block allocate(long bytes) {
         long b = bucket(bytes);
-        ArrayDeque<MemorySegment> list = free.get(b);
-        if (list != null && !list.isEmpty()) {
-            cachedBytes -= b;
-            reused++;
-            return new Block(list.pop(), b);
+        Block cached = takeCached(b);
+        if (cached != null) return cached;
+        if (deviceBytes() + b > collectAbove) {
+            // Unreachable tensors still hold device buffers until their Cleaners run: collect, give the Cleaner
+            // thread a moment to return them to the cache, and try the cache again before growing.
+            System.gc();
+            for (int i = 0; i < 20; i++) {
+                cached = takeCached(b);
+                if (cached != null) return cached;
+                if (deviceBytes() + b <= collectAbove) break;
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
         }
+        return createBlock(b);
+    }
+
+    private synchronized Block takeCached(long b) {
+        ArrayDeque<MemorySegment> list = free.get(b);
+        if (list == null || list.isEmpty()) return null;
+        cachedBytes -= b;
+        reused++;
+        return new Block(list.pop(), b);
+    }
+
+    private synchronized Block createBlock(long b) {
         MemorySegment mem;
         try {
             mem = create(b);

@@ -39,7 +39,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * device named by the system properties {@code dropit.opencl.platform} and {@code dropit.opencl.device} (indices,
  * default 0 and 0). The kernels need double precision ({@code cl_khr_fp64}) for their accumulators; a device
  * without it is refused with a clear error. {@code dropit.opencl.cacheBytes} bounds the allocator's cache (default
- * 512 MiB).
+ * 512 MiB); above {@code dropit.opencl.collectBytes} device bytes (default 1 GiB) an allocation the cache cannot
+ * serve first runs the garbage collector, which frees the buffers of tensors nobody references any more.
  */
 public final class OpenClBackend implements Backend {
     private static final String[] SOURCES = {"prelude.h", "elementwise.cl", "reduce.cl", "conv.cl", "dropit.cl"};
@@ -129,7 +130,8 @@ public final class OpenClBackend implements Backend {
             this.queue = Cl.handle(a, l.createCommandQueue, "clCreateCommandQueue", context, device, 0L);
             this.program = build(a, l, source);
         }
-        this.allocator = new ClAllocator(context, Long.getLong("dropit.opencl.cacheBytes", 512L << 20));
+        this.allocator = new ClAllocator(context, Long.getLong("dropit.opencl.cacheBytes", 512L << 20),
+                Long.getLong("dropit.opencl.collectBytes", 1L << 30));
     }
 
     static String source() {
