@@ -97,8 +97,8 @@ class TrainCommandTest {
             for (String f : List.of("model.safetensors", "model.optim.safetensors", "trainer.json"))
                 assertTrue(Files.isRegularFile(dir.resolve("checkpoints").resolve(ck).resolve(f)), ck + "/" + f);
         Map<String, Object> st = MiniJson.parseObject(Files.readString(dir.resolve("checkpoints/last/trainer.json")));
-        assertEquals(40L, st.get("global_step"));
-        assertEquals(2L, st.get("epoch"));
+        assertEquals(40L, MiniJson.lng(st, "global_step"));
+        assertEquals(2L, MiniJson.lng(st, "epoch"));
     }
 
     @Test
@@ -170,7 +170,7 @@ class TrainCommandTest {
         assertTrue(((String) r[2]).contains("loss became"), (String) r[2]);
         assertTrue(((String) r[2]).contains("last good checkpoint"), (String) r[2]);
         Map<String, Object> st = MiniJson.parseObject(Files.readString(dir.resolve("checkpoints/last/trainer.json")));
-        long saved = (Long) st.get("global_step");
+        long saved = ((Number) st.get("global_step")).longValue();
         assertTrue(saved >= 1, "checkpoint step " + saved);
         assertTrue(losses(dir).stream().allMatch(Float::isFinite));
         assertFalse(Files.exists(dir.resolve(Trainer.RESULT)));

@@ -7,17 +7,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The small, strict JSON subset reader and writer the safetensors header needs (RFC 8259 grammar; no new
- * dependency). Values parse to {@code LinkedHashMap<String, Object>} (key order kept), {@code List<Object>},
+ * The small, strict JSON reader and writer of the project (RFC 8259 grammar; no new dependency): the safetensors
+ * header, and the trainer's configuration, state and metrics files. Values parse to {@code LinkedHashMap<String, Object>} (key order kept), {@code List<Object>},
  * {@code String}, {@link BigDecimal}, {@code Boolean} and {@code null}. Strict: anything outside the grammar,
  * a duplicate key, a lone surrogate escape, or nesting deeper than {@value #MAX_DEPTH} is an error, because a
  * header that a lenient parser would accept might describe different tensors to another reader.
  */
-final class Json {
+public final class Json {
     static final int MAX_DEPTH = 64;
 
     /** A malformed document; the message gives the character position. */
-    static final class ParseException extends Exception {
+    public static final class ParseException extends Exception {
         ParseException(String message) {
             super(message);
         }
@@ -31,7 +31,7 @@ final class Json {
     }
 
     /** Parses one JSON value with optional surrounding whitespace and nothing else. */
-    static Object parse(String text) throws ParseException {
+    public static Object parse(String text) throws ParseException {
         Json p = new Json(text);
         p.skipWs();
         Object v = p.value(0);
@@ -237,8 +237,18 @@ final class Json {
 
     // ------------------------------------------------------------------ writing
 
-    /** Appends {@code v} (a map, list, string, number, boolean or null) as compact JSON. */
-    static void write(StringBuilder sb, Object v) {
+    /** {@code v} as compact JSON (see {@link #write(StringBuilder, Object)}). */
+    public static String write(Object v) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, v);
+        return sb.toString();
+    }
+
+    /**
+     * Appends {@code v} (a map, list, string, number, boolean or null) as compact JSON. Floats and doubles use
+     * Java's shortest round-tripping form, so a value read back is bit-identical; non-finite ones are refused.
+     */
+    public static void write(StringBuilder sb, Object v) {
         switch (v) {
             case null -> sb.append("null");
             case String str -> quote(sb, str);
@@ -265,6 +275,14 @@ final class Json {
             case Long n -> sb.append(n.longValue());
             case Integer n -> sb.append(n.intValue());
             case BigDecimal d -> sb.append(d.toString());
+            case Double d -> {
+                if (!Double.isFinite(d)) throw new IllegalArgumentException("json: cannot write " + d);
+                sb.append(Double.toString(d));
+            }
+            case Float f -> {
+                if (!Float.isFinite(f)) throw new IllegalArgumentException("json: cannot write " + f);
+                sb.append(Float.toString(f));
+            }
             case Boolean b -> sb.append(b.booleanValue());
             default -> throw new IllegalArgumentException("json: cannot write a " + v.getClass().getName());
         }

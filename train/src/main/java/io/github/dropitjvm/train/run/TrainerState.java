@@ -50,7 +50,7 @@ public record TrainerState(int epoch, int batch, long globalStep, double bestVal
     @SuppressWarnings("unchecked")
     public static TrainerState fromJson(Map<String, Object> m) {
         Map<String, Long> steps = new LinkedHashMap<>();
-        ((Map<String, Object>) m.get("dropit_layer_steps")).forEach((k, v) -> steps.put(k, (Long) v));
+        ((Map<String, Object>) m.get("dropit_layer_steps")).forEach((k, v) -> steps.put(k, ((Number) v).longValue()));
         Map<String, Object> loader = (Map<String, Object>) m.get("loader");
         return new TrainerState((int) MiniJson.lng(m, "epoch"), (int) MiniJson.lng(m, "batch"), MiniJson.lng(m, "global_step"),
                 MiniJson.num(m, "best_val_acc"), (int) MiniJson.lng(m, "best_epoch"), MiniJson.num(m, "best_test_acc"),
