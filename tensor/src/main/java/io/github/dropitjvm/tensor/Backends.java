@@ -1,6 +1,7 @@
 package io.github.dropitjvm.tensor;
 
 import io.github.dropitjvm.tensor.cpu.CpuBackend;
+import io.github.dropitjvm.tensor.cuda.CudaBackend;
 import io.github.dropitjvm.tensor.opencl.OpenClBackend;
 
 import java.util.ArrayList;
@@ -10,7 +11,8 @@ import java.util.Locale;
 /**
  * Finds backends by name. The CPU backend always exists; the OpenCL backend is listed when libOpenCL.so.1 loads and
  * a platform has a device (its device is chosen by the system properties dropit.opencl.platform / dropit.opencl.device,
- * see {@link OpenClBackend}).
+ * see {@link OpenClBackend}); the CUDA backend when libcuda.so.1 loads and reports a device (dropit.cuda.device, see
+ * {@link CudaBackend}).
  *
  * <p>The default backend — where Tensor's creation functions without a backend argument (zeros, full, ones, scalar,
  * arange, fromArray, rand, randn) allocate — is the one named by the system property {@code dropit.backend}
@@ -21,6 +23,7 @@ public final class Backends {
 
     private static volatile Backend chosenDefault;
     private static volatile Boolean openClPresent;
+    private static volatile Boolean cudaPresent;
 
     /** The CPU backend (Java heap storage). */
     public static Backend cpu() {
@@ -36,6 +39,18 @@ public final class Backends {
         }
     }
 
+    /**
+     * The shared CUDA backend (device from -Ddropit.cuda.device), or a clear error saying why there is none (no
+     * driver, no device, a bad index; never a CPU fallback).
+     */
+    public static Backend cuda() {
+        try {
+            return CudaBackend.instance();
+        } catch (RuntimeException | LinkageError e) {
+            throw new IllegalArgumentException("backend 'cuda' is not available on this machine: " + e.getMessage(), e);
+        }
+    }
+
     /** Names of the backends usable on this machine. */
     public static List<String> available() {
         List<String> names = new ArrayList<>();
@@ -43,6 +58,9 @@ public final class Backends {
         Boolean cl = openClPresent;
         if (cl == null) openClPresent = cl = OpenClBackend.isAvailable();
         if (cl) names.add("opencl");
+        Boolean cu = cudaPresent;
+        if (cu == null) cudaPresent = cu = CudaBackend.isAvailable();
+        if (cu) names.add("cuda");
         return names;
     }
 
@@ -51,6 +69,7 @@ public final class Backends {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "cpu" -> cpu();
             case "opencl" -> opencl();
+            case "cuda" -> cuda();
             default -> throw new IllegalArgumentException("backend '" + name + "' is not available on this machine; available: " + available());
         };
     }

@@ -74,7 +74,7 @@ public final class TrainOptions {
                     + " 'best' is chosen on them, the test set is only reported (default: ${DEFAULT-VALUE}; 0: none).")
     int valSize;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "Compute backend: cpu or opencl (an OpenCL driver must be installed; no silent fallback) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", defaultValue = "cpu", description = "Compute backend: cpu, opencl (an OpenCL driver must be installed) or cuda (an NVIDIA GPU and driver; device by -Ddropit.cuda.device); no silent fallback (default: ${DEFAULT-VALUE}).")
     String backend;
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads for the CPU kernels (default: all processors).")

@@ -206,7 +206,7 @@ class TrainCommandTest {
         Path o = tmp.resolve("bad");
         String[][] cases = {
             {"--lr", "-1", "--lr"}, {"--epochs", "0", "--epochs"}, {"--batch-size", "0", "--batch-size"},
-            {"--backend", "cuda", "--backend"}, {"--strategy", "top", "--strategy"}, {"--cache-format", "zip", "--cache-format"},
+            {"--backend", "tpu", "--backend"}, {"--strategy", "top", "--strategy"}, {"--cache-format", "zip", "--cache-format"},
             {"--warmup", "soon", "--warmup"}, {"--model", "vgg", "--model"}, {"--dropit-gamma", "1.5", "--dropit-gamma"},
             {"--optimizer", "lion", "--optimizer"}, {"--label-smoothing", "1", "--label-smoothing"}, {"--threads", "0", "--threads"},
             {"--dataset", "nope", "--dataset"}, {"--weight-decay", "-0.1", "--weight-decay"}, {"--lr", "abc", "--lr"},

@@ -40,9 +40,8 @@ public record TrainConfig(String model, String dataset, int epochs, int batchSiz
         if (trainLimit < 0) throw new IllegalArgumentException("--train-limit must be >= 0, got " + trainLimit);
         if (testLimit < 0) throw new IllegalArgumentException("--test-limit must be >= 0, got " + testLimit);
         if (valSize < 0) throw new IllegalArgumentException("--val-size must be >= 0, got " + valSize);
-        if (!backend.equals("cpu") && !backend.equals("opencl"))
-            throw new IllegalArgumentException("--backend '" + backend + "' is not supported; backends: cpu, opencl"
-                    + " (CUDA is still to come)");
+        if (!backend.equals("cpu") && !backend.equals("opencl") && !backend.equals("cuda"))
+            throw new IllegalArgumentException("--backend '" + backend + "' is not supported; backends: cpu, opencl, cuda");
     }
 
     /** Warm-up length in optimizer steps, for an epoch of {@code stepsPerEpoch} steps. */
