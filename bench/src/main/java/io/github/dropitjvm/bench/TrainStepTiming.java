@@ -25,8 +25,10 @@ public final class TrainStepTiming {
         Module model = BenchModels.model(preset);
         model.train();
         AdamW opt = new AdamW(ParamGroups.timmWeightDecay(model.namedParameters(), 0.05), 1e-3);
-        double[] ms = new double[steps];
+        double[] ms = new double[steps], cpu = new double[steps];
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int i = 0; i < steps; i++) {
+            long c0 = mx.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             opt.zeroGrad();
             Variable loss = Losses.crossEntropy(model.forward(Variable.constant(b.x())), b.y(), 0.1);
@@ -34,11 +36,15 @@ public final class TrainStepTiming {
             loss.backward();
             opt.step();
             ms[i] = (System.nanoTime() - t0) / 1e6;
-            System.out.printf(Locale.ROOT, "step %d %.1f ms loss %.5f%n", i, ms[i], l);
+            cpu[i] = (mx.getCurrentThreadCpuTime() - c0) / 1e6;
+            System.out.printf(Locale.ROOT, "step %d %.1f ms (calling thread's CPU %.1f ms) loss %.5f%n", i, ms[i], cpu[i], l);
         }
         double[] s = Arrays.copyOfRange(ms, Math.min(2, steps - 1), steps);
         Arrays.sort(s);
         double med = s[s.length / 2];
+        double[] c = Arrays.copyOfRange(cpu, Math.min(2, steps - 1), steps);
+        Arrays.sort(c);
+        System.out.printf(Locale.ROOT, "calling thread's CPU time: median %.1f ms/step (with -Ddropit.threads=1 this is the whole step, and load-independent)%n", c[c.length / 2]);
         System.out.printf(Locale.ROOT, "%s batch %d: median %.1f ms/step, %.1f images/s (steps 3..%d)%n", preset, batch, med, batch * 1000 / med, steps);
     }
 }
