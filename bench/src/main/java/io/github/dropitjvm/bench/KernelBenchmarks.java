@@ -118,6 +118,13 @@ public class KernelBenchmarks {
         return d.out;
     }
 
+    /** GELU's derivative, the one pass GELU's backward runs besides the multiply by the gradient. */
+    @Benchmark
+    public Tensor geluGrad(Data d) {
+        CpuBackend.INSTANCE.unary(UnaryOp.GELU_GRAD, d.x, d.out, 0, 0);
+        return d.out;
+    }
+
     @Benchmark
     public Tensor selectTopAbs(Data d) {
         return DropItKernels.selectTopAbs(d.x, DropItKernels.keepCount(Data.N, 0.9), "bench");

@@ -556,6 +556,8 @@ public final class Tensor {
     public Tensor gelu() { return unary(UnaryOp.GELU, 0, 0); }
     /** GELU, tanh approximation. */
     public Tensor geluTanh() { return unary(UnaryOp.GELU_TANH, 0, 0); }
+    /** GELU's derivative (exact form) Φ(x) + x·φ(x), what GELU's backward multiplies the gradient by. */
+    public Tensor geluGrad() { return unary(UnaryOp.GELU_GRAD, 0, 0); }
     public Tensor pow(double exponent) { return unary(UnaryOp.POW, exponent, 0); }
 
     /** Clamps into [min, max]; NaN bounds are refused, NaN inputs stay NaN. */

@@ -7,5 +7,7 @@ public enum UnaryOp {
     GELU,
     /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
     GELU_TANH,
-    CLAMP, POW
+    CLAMP, POW,
+    /** GELU's derivative Φ(x) + x·φ(x) (exact form), for GELU's backward in one pass. */
+    GELU_GRAD
 }

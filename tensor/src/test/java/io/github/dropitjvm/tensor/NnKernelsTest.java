@@ -87,6 +87,20 @@ class NnKernelsTest {
         checkLayerNorm(Twin.of("constant", constant, 3, 8), new int[]{8}, null, null, 1e-5);
     }
 
+    /** Enough rows that the CPU softmax and layer norm split them over the worker pool in several blocks. */
+    @Test
+    void softmaxAndLayerNormOverManyRows() {
+        List<Twin> xs = Twin.layouts(rng, Twin.Values.scaled(Twin.Values.UNIFORM, 4), 12, 50, 50);
+        for (Twin x : List.of(xs.get(0), xs.get(xs.size() - 1))) {
+            checkSoftmax(x, 2);
+            checkSoftmax(x, 1);
+        }
+        List<Twin> ys = Twin.layouts(rng, Twin.Values.scaled(Twin.Values.UNIFORM, 4), 400, 96);
+        List<Twin> params = Twin.layouts(rng, 96);
+        for (Twin y : List.of(ys.get(0), ys.get(ys.size() - 1)))
+            checkLayerNorm(y, new int[]{96}, params.getLast(), params.getFirst(), 1e-6);
+    }
+
     private static void checkLayerNorm(Twin x, int[] norm, Twin w, Twin b, double eps) {
         NnKernels.NormResult r = NnKernels.layerNorm(x.t(), norm, w == null ? null : w.t(), b == null ? null : b.t(), eps);
         Ref.Norm e = Ref.layerNorm(x.r(), norm.length, w == null ? null : w.r(), b == null ? null : b.r(), eps);

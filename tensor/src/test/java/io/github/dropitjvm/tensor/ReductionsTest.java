@@ -4,6 +4,7 @@ import io.github.dropitjvm.tensor.ref.Ref;
 import io.github.dropitjvm.tensor.ref.RefTensor;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -58,6 +59,31 @@ class ReductionsTest {
                         Compare.bounded("var(" + corr + ") " + what, Ref.reduce(x.r(), dims, keep, Ref.var(corr)), x.t().var(dims, corr, keep),
                                 Ref.map(sq, s -> (4 * k + 8) * U * s / (k - corr)));
                     }
+                }
+        }
+    }
+
+    /**
+     * Sizes that take the CPU kernel's parallel fast paths (contiguous input, reduced dimensions all leading or all
+     * trailing, split over the worker pool in blocks), next to strided views of the same data, which take the generic loop.
+     */
+    @Test
+    void largeLeadingAndTrailingSumsAgainstReference() {
+        Object[][] cases = {
+                {new int[]{300, 257}, new int[]{0}}, {new int[]{3, 1000, 17}, new int[]{0, 1}}, {new int[]{6400, 9}, new int[]{0}},
+                {new int[]{2000, 37}, new int[]{1}}, {new int[]{40, 50, 50}, new int[]{2}}, {new int[]{64, 9, 31}, new int[]{1, 2}}};
+        for (Object[] c : cases) {
+            int[] shape = (int[]) c[0], dims = (int[]) c[1];
+            int k = count(shape, dims);
+            List<Twin> xs = Twin.layouts(rng, Twin.Values.scaled(Twin.Values.UNIFORM, 10), shape);
+            for (Twin x : List.of(xs.get(0), xs.get(xs.size() - 1)))
+                for (boolean keep : new boolean[]{false, true}) {
+                    String what = x.name() + " dims " + java.util.Arrays.toString(dims) + " keepdim " + keep;
+                    RefTensor absSum = Ref.reduce(x.r(), dims, keep, Ref.ABS_SUM);
+                    Compare.bounded("sum " + what, Ref.reduce(x.r(), dims, keep, Ref.SUM), x.t().sum(dims, keep),
+                            Ref.map(absSum, s -> 4 * k * U * s));
+                    Compare.bounded("mean " + what, Ref.reduce(x.r(), dims, keep, Ref.MEAN), x.t().mean(dims, keep),
+                            Ref.map(absSum, s -> (4 * k + 2) * U * s / k));
                 }
         }
     }

@@ -25,6 +25,8 @@ final class CpuReductions {
         long count = 1;
         int[] xs = x.shape();
         for (int i = 0; i < xs.length; i++) if (reduced[i]) count *= xs[i];
+        if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && x.isContiguous() && outN > 0 && count > 0 && sumContiguous(a, (int) x.offset(), xs, reduced, o, outN, (int) count, op == ReduceOp.MEAN))
+            return;
         // out is fresh and contiguous, so its element offsets index the accumulator directly.
         double[] acc = new double[outN];
         Loop loop = Loop.of(xs, new long[][]{x.strides(), broadcastOutStrides(out, reduced)}, new long[]{x.offset(), 0});
@@ -75,6 +77,82 @@ final class CpuReductions {
         for (int i = 0; i < outN; i++) o[i] = (float) (denom > 0 ? sq[i] / denom : Double.NaN);
     }
 
+    /**
+     * Fast paths of SUM/MEAN over a contiguous x whose reduced dimensions are all leading (column sums: bias
+     * gradients, Grads.sumTo) or all trailing (row sums: means over a normalized row, softmax backward). Double
+     * accumulation as in the generic loop. Leading: each output keeps the generic loop's order of additions (rows in
+     * order), outputs split over the pool in column blocks. Trailing: each output's row is summed in vector lanes
+     * then the lanes in order, rows split over the pool; either way a result does not depend on the thread count.
+     * Returns false (nothing written) for other patterns.
+     */
+    private static boolean sumContiguous(float[] a, int off, int[] xs, boolean[] reduced, float[] o, int outN, int count, boolean mean) {
+        int r = xs.length, k = 0;
+        while (k < r && reduced[k]) k++;
+        boolean leading = true;
+        for (int i = k; i < r; i++) leading &= !reduced[i];
+        int j = r;
+        while (j > 0 && reduced[j - 1]) j--;
+        boolean trailing = true;
+        for (int i = 0; i < j; i++) trailing &= !reduced[i];
+        double scale = mean ? 1.0 / count : 1.0;
+        if (leading && k > 0) {
+            int cols = outN, rows = count, dl = VectorMath.DL;
+            // Column blocks (a multiple of the vector length, at most 4 of them when the output is narrow): any split
+            // gives the same bits, since each column is summed on its own.
+            int width = Math.max(dl, ((cols + 3) / 4 + dl - 1) / dl * dl);
+            width = Math.min(width, 1 << 10);
+            int w = width, blocks = (cols + w - 1) / w;
+            WorkerPool.Body body = c -> columnSums(a, off, rows, cols, c * w, Math.min(cols, c * w + w), o, scale);
+            if ((long) rows * cols < (1 << 15) || blocks == 1) {
+                for (int c = 0; c < blocks; c++) body.run(c);
+            } else {
+                WorkerPool.shared().parallelFor(blocks, body);
+            }
+            return true;
+        }
+        if (trailing && j < r) {
+            int rows = outN, len = count;
+            int block = Math.max(1, (1 << 14) / len);
+            int blocks = (rows + block - 1) / block;
+            WorkerPool.Body body = b -> {
+                for (int row = b * block, end = Math.min(rows, row + block); row < end; row++)
+                    o[row] = (float) (rowSum(a, off + row * len, len) * scale);
+            };
+            if (blocks == 1) body.run(0);
+            else WorkerPool.shared().parallelFor(blocks, body);
+            return true;
+        }
+        return false;
+    }
+
+    /** o[c] = scale·Σ_i a[off + i·cols + c] for c in [from, to), rows in order, in double. */
+    private static void columnSums(float[] a, int off, int rows, int cols, int from, int to, float[] o, double scale) {
+        double[] acc = new double[to - from];
+        int w = to - from, dl = VectorMath.DL;
+        for (int i = 0; i < rows; i++) {
+            int p = off + i * cols + from;
+            int c = 0;
+            for (; c + dl <= w; c += dl)
+                jdk.incubator.vector.DoubleVector.fromArray(VectorMath.DS, acc, c).add(VectorMath.load(a, p + c)).intoArray(acc, c);
+            for (; c < w; c++) acc[c] += a[p + c];
+        }
+        for (int c = 0; c < w; c++) o[from + c] = (float) (acc[c] * scale);
+    }
+
+    /** Σ a[p .. p+len) in double: vector lanes, then the lanes and the tail in order. */
+    private static double rowSum(float[] a, int p, int len) {
+        int dl = VectorMath.DL, i = 0;
+        double s = 0;
+        if (len >= dl) {
+            double[] acc = new double[dl];
+            for (; i + dl <= len; i += dl)
+                jdk.incubator.vector.DoubleVector.fromArray(VectorMath.DS, acc, 0).add(VectorMath.load(a, p + i)).intoArray(acc, 0);
+            for (int l = 0; l < dl; l++) s += acc[l];
+        }
+        for (; i < len; i++) s += a[p + i];
+        return s;
+    }
+
     /** Index of the first extreme value along the single reduced dimension (NaN counts as extreme). */
     private static void argExtreme(boolean max, Tensor x, boolean[] reduced, Tensor out) {
         int dim = -1, count = 0;
@@ -103,7 +181,11 @@ final class CpuReductions {
         });
     }
 
-    /** Softmax along dim; the row maximum is subtracted first so exp never overflows. */
+    /**
+     * Softmax along dim; the row maximum is subtracted first so exp never overflows. Each row's exponentials are
+     * computed once into a double scratch row (was twice), and rows are spread over the worker pool in fixed
+     * blocks: a row is computed the same way whichever thread runs it, so results do not depend on the thread count.
+     */
     static void softmax(Tensor x, int dim, boolean log, Tensor out) {
         float[] a = CpuBackend.cpu(x).floats(), o = CpuBackend.cpu(out).floats();
         int len = x.size(dim);
@@ -116,22 +198,43 @@ final class CpuReductions {
         os[dim] = 0;
         Loop loop = Loop.of(outer, new long[][]{xs, os}, new long[]{x.offset(), out.offset()});
         int n = loop.n, s0 = loop.step[0], s1 = loop.step[1];
+        int rows = (int) (loop.rows * n);
+        int[] xBase = new int[rows], oBase = new int[rows];
+        int[] k = {0};
         loop.forEachRow(r -> {
-            for (int i = 0, p = r[0], q = r[1]; i < n; i++, p += s0, q += s1) {
-                double m = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < len; j++) m = Math.max(m, a[p + j * xStep]);
-                if (m == Double.NEGATIVE_INFINITY) m = 0; // all -inf: exp gives 0/0 = NaN like PyTorch
-                double sum = 0;
-                for (int j = 0; j < len; j++) sum += Math.exp(a[p + j * xStep] - m);
-                if (log) {
-                    double lse = m + Math.log(sum);
-                    for (int j = 0; j < len; j++) o[q + j * oStep] = (float) (a[p + j * xStep] - lse);
-                } else {
-                    double inv = 1.0 / sum;
-                    for (int j = 0; j < len; j++) o[q + j * oStep] = (float) (Math.exp(a[p + j * xStep] - m) * inv);
-                }
+            for (int i = 0, p = r[0], q = r[1]; i < n; i++, p += s0, q += s1, k[0]++) {
+                xBase[k[0]] = p;
+                oBase[k[0]] = q;
             }
         });
+        int block = Math.max(1, (1 << 14) / len);
+        int blocks = (rows + block - 1) / block;
+        WorkerPool.Body body = b -> {
+            double[] e = new double[len];
+            for (int row = b * block, end = Math.min(rows, row + block); row < end; row++)
+                softmaxRow(a, xBase[row], xStep, o, oBase[row], oStep, len, log, e);
+        };
+        if (blocks == 1) body.run(0);
+        else WorkerPool.shared().parallelFor(blocks, body);
+    }
+
+    private static void softmaxRow(float[] a, int p, int xStep, float[] o, int q, int oStep, int len, boolean log, double[] e) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < len; j++) m = Math.max(m, a[p + j * xStep]);
+        if (m == Double.NEGATIVE_INFINITY) m = 0; // all -inf: exp gives 0/0 = NaN like PyTorch
+        double sum = 0;
+        for (int j = 0; j < len; j++) {
+            double v = Math.exp(a[p + j * xStep] - m);
+            e[j] = v;
+            sum += v;
+        }
+        if (log) {
+            double lse = m + Math.log(sum);
+            for (int j = 0; j < len; j++) o[q + j * oStep] = (float) (a[p + j * xStep] - lse);
+        } else {
+            double inv = 1.0 / sum;
+            for (int j = 0; j < len; j++) o[q + j * oStep] = (float) (e[j] * inv);
+        }
     }
 
     static void layerNorm(Tensor x, int normDims, Tensor weight, Tensor bias, double eps, Tensor out, Tensor mean, Tensor rstd) {
@@ -145,25 +248,35 @@ final class CpuReductions {
         int d = 1;
         for (int i = s.length - normDims; i < s.length; i++) d *= s[i];
         int groups = d == 0 ? 0 : (int) (x.numel() / d);
-        int base = (int) xc.offset();
-        for (int g = 0; g < groups; g++) {
-            int p = base + g * d, q = g * d;
-            double sum = 0;
-            for (int j = 0; j < d; j++) sum += a[p + j];
-            double m = sum / d, var = 0;
-            for (int j = 0; j < d; j++) {
-                double t = a[p + j] - m;
-                var += t * t;
-            }
-            double r = 1.0 / Math.sqrt(var / d + eps);
-            mu[g] = (float) m;
-            rs[g] = (float) r;
-            for (int j = 0; j < d; j++) {
-                double y = (a[p + j] - m) * r;
-                if (w != null) y *= w[wOff + j];
-                if (b != null) y += b[bOff + j];
-                o[q + j] = (float) y;
-            }
+        int base = (int) xc.offset(), dd = d;
+        // Groups are independent: fixed blocks over the pool, each group computed alike on any thread.
+        int block = Math.max(1, (1 << 14) / Math.max(1, d));
+        int blocks = (groups + block - 1) / block;
+        WorkerPool.Body body = bi -> {
+            for (int g = bi * block, end = Math.min(groups, g + block); g < end; g++)
+                layerNormGroup(a, base + g * dd, o, g * dd, dd, w, wOff, b, bOff, eps, mu, rs, g);
+        };
+        if (blocks <= 1) { if (blocks == 1) body.run(0); }
+        else WorkerPool.shared().parallelFor(blocks, body);
+    }
+
+    private static void layerNormGroup(float[] a, int p, float[] o, int q, int d, float[] w, int wOff, float[] b, int bOff,
+                                       double eps, float[] mu, float[] rs, int g) {
+        double sum = 0;
+        for (int j = 0; j < d; j++) sum += a[p + j];
+        double m = sum / d, var = 0;
+        for (int j = 0; j < d; j++) {
+            double t = a[p + j] - m;
+            var += t * t;
+        }
+        double r = 1.0 / Math.sqrt(var / d + eps);
+        mu[g] = (float) m;
+        rs[g] = (float) r;
+        for (int j = 0; j < d; j++) {
+            double y = (a[p + j] - m) * r;
+            if (w != null) y *= w[wOff + j];
+            if (b != null) y += b[bOff + j];
+            o[q + j] = (float) y;
         }
     }
 

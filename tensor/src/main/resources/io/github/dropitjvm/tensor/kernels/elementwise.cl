@@ -64,6 +64,9 @@ DEVICE double unary_d(int op, double x, double p0, double p1) {
         /* 0.5·(1 + tanh z) = 1/(1 + e^(−2z)): no cancellation in the negative tail, where device tanh saturates early */
         case 11: return x / (1.0 + exp(-2.0 * 0.7978845608028654 * (x + 0.044715 * x * x * x)));
         case 12: return x != x ? x : jmin(jmax(x, p0), p1);
+        /* GELU_GRAD: Φ(x) + x·φ(x) */
+        case 14: return (x < 0 ? 0.5 * erfc(-x * 0.7071067811865476) : 0.5 * (1.0 + erf(x * 0.7071067811865476)))
+                        + x * 0.3989422804014327 * exp(-0.5 * x * x);
         default: return jpow(x, p0);
     }
 }

@@ -58,6 +58,16 @@ public final class RefSpecial {
         return x * normalCdf(x);
     }
 
+    /** GELU's derivative Φ(x) + x·φ(x). */
+    public static double geluGrad(double x) {
+        return normalCdf(x) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+    }
+
+    /** |Φ(x)| + |x·φ(x)|: the size of the terms GELU's derivative sums (they cancel near its root x ≈ −0.75). */
+    public static double geluGradTerms(double x) {
+        return Math.abs(normalCdf(x)) + Math.abs(x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI));
+    }
+
     public static double geluTanh(double x) {
         // 0.5·(1 + tanh z) = 1/(1 + e^(−2z)) exactly; the tanh form cancels to noise for x < −3 (1 + tanh z near −1).
         return x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
