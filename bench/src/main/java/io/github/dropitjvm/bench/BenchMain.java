@@ -1,9 +1,8 @@
 package io.github.dropitjvm.bench;
 
-import io.github.dropitjvm.tensor.JvmRequirements;
 import io.github.dropitjvm.train.DropitVersion;
 import io.github.dropitjvm.train.InfoCommand;
-import picocli.CommandLine;
+import io.github.dropitjvm.train.Main;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -27,13 +26,7 @@ public final class BenchMain implements Runnable {
 
     /** Checks the JVM, then executes the command line; returns the process exit code. */
     static int run(String... args) {
-        try {
-            JvmRequirements.requireVectorModule();
-        } catch (IllegalStateException e) {
-            System.err.println("dropit bench: " + e.getMessage());
-            return 2;
-        }
-        return new CommandLine(new BenchMain()).execute(args);
+        return Main.launch("dropit bench", BenchMain::new, args);
     }
 
     /** Without a subcommand: the usage text. */

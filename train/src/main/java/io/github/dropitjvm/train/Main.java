@@ -30,13 +30,21 @@ public final class Main implements Runnable {
 
     /** Checks the JVM, then executes the command line; returns the process exit code. */
     static int run(String... args) {
+        return launch("dropit", Main::new, args);
+    }
+
+    /**
+     * What every entry point does (this one and {@code dropit bench}): refuse a JVM without the vector module
+     * with one clear line and exit code 2, else execute the picocli command built by {@code command}.
+     */
+    public static int launch(String name, java.util.function.Supplier<Object> command, String... args) {
         try {
             JvmRequirements.requireVectorModule();
         } catch (IllegalStateException e) {
-            System.err.println("dropit: " + e.getMessage());
+            System.err.println(name + ": " + e.getMessage());
             return 2;
         }
-        return new CommandLine(new Main()).execute(args);
+        return new CommandLine(command.get()).execute(args);
     }
 
     /** Without a subcommand: the usage text. */
