@@ -67,10 +67,11 @@ public final class CompareCommand implements Callable<Integer> {
         try {
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
             if (gammas.isEmpty()) throw new IllegalArgumentException("--gammas needs at least one value");
-            for (double g : gammas) {
+            for (double g : gammas)
                 if (!(g >= 0 && g <= 1)) throw new IllegalArgumentException("--gammas: each γ must be in [0, 1], got " + g);
-                for (int s = 0; s < seeds; s++) grid.add(opts.toConfig(g, firstSeed + s));
-            }
+            // Seed-major order: a grid stopped part-way already compares every γ on the seeds it finished.
+            for (int s = 0; s < seeds; s++)
+                for (double g : gammas) grid.add(opts.toConfig(g, firstSeed + s));
         } catch (IllegalArgumentException e) {
             err.println("dropit compare: " + e.getMessage());
             err.flush();
