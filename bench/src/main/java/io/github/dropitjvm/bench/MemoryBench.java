@@ -2,13 +2,9 @@ package io.github.dropitjvm.bench;
 
 import io.github.dropitjvm.autograd.BackwardMemory;
 import io.github.dropitjvm.autograd.Variable;
-import io.github.dropitjvm.dropit.CacheFormat;
-import io.github.dropitjvm.dropit.DropIt;
-import io.github.dropitjvm.dropit.DropItCache;
 import io.github.dropitjvm.dropit.DropItConfig;
 import io.github.dropitjvm.nn.Module;
-import io.github.dropitjvm.tensor.DType;
-import io.github.dropitjvm.tensor.DropItKernels;
+import io.github.dropitjvm.train.run.HeldMemory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -83,21 +79,12 @@ public final class MemoryBench implements Callable<Integer> {
         BackwardMemory.Report plain = held(BenchModels.model(preset), b);
         BenchModels.Converted c = BenchModels.dropit(preset, config);
         BackwardMemory.Report conv = held(c.model(), b);
-        double expected = plain.activationBytes();
+        List<HeldMemory.Layer> layers = HeldMemory.layers(plain, c.model());
         List<long[]> perLayer = new ArrayList<>();
-        Map<String, Module> byName = new java.util.HashMap<>();
-        c.model().visit(m -> byName.put(m.name(), m));
-        for (String name : c.report().converted()) {
-            DropItCache cache = DropIt.cacheOf(byName.get(name));
-            long n = cache.stats().lastElements();
-            long k = DropItKernels.keepCount(n, config.gammaAt(name, 0));
-            CacheFormat f = config.format().resolve(n, k, config.format().valueType() == DType.BF16);
-            long dense = plain.byModule().getOrDefault(name, 0L);
-            long formula = f.bytes(n, k);
-            expected += formula - dense;
-            perLayer.add(new long[]{n, dense, formula, conv.byModule().getOrDefault(name, 0L)});
-        }
-        return new Result(plain.activationBytes(), conv.activationBytes(), expected, plain, conv, c.report().converted(), perLayer);
+        for (HeldMemory.Layer l : layers) perLayer.add(new long[]{l.n(), l.dense(), l.formula(), conv.byModule().getOrDefault(l.name(), 0L)});
+        double expected = HeldMemory.expectedBytes(plain, layers);
+        return new Result(plain.activationBytes(), conv.activationBytes(), expected, plain, conv,
+                layers.stream().map(HeldMemory.Layer::name).toList(), perLayer);
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.github.dropitjvm.dropit.LayerStats;
 import io.github.dropitjvm.dropit.Strategy;
 import io.github.dropitjvm.nn.Module;
 import io.github.dropitjvm.tensor.DropItKernels;
+import io.github.dropitjvm.train.run.MiniJson;
 import io.github.dropitjvm.train.run.TrainConfig;
 import io.github.dropitjvm.train.run.Trainer;
 import org.junit.jupiter.api.Test;
@@ -13,9 +14,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,6 +56,10 @@ class FashionMnistMiniEndToEndTest {
             LayerStats s = DropIt.cacheOf(m).stats();
             assertEquals(DropItKernels.keepCount(s.lastElements(), 0.9), s.lastKept(), m.name());
         }
+        // Proof DropIT was active: the bytes held equal DROPIT.md's arithmetic to the byte (each converted conv is the
+        // only holder of its input, ReLU keeps a 1-bit mask), and they are well below the plain model's.
+        Map<String, Object> result = MiniJson.parseObject(Files.readString(tmp.resolve("dropit").resolve(Trainer.RESULT)));
+        assertEquals(MiniJson.lng(result, "expected_held_bytes_dropit"), r.heldDropit());
         assertTrue(r.heldDropit() < 0.7 * r.heldPlain(), r.heldDropit() + " vs plain " + r.heldPlain());
     }
 }

@@ -368,7 +368,9 @@ public final class Trainer {
         writeHeldPlot(hm);
         long plain = hm.plain().activationBytes(), withDropit = hm.dropitOrPlainBytes();
         Result r = finish(Outcome.DONE, "done", lastTest, bestVal, bestEpoch, bestTest, globalStep, totalSecs, plain, withDropit);
-        AtomicFiles.writeString(runDir.resolve(RESULT), MiniJson.write(r.toJson(cfg)) + "\n");
+        Map<String, Object> json = r.toJson(cfg);
+        json.put("expected_held_bytes_dropit", hm.expectedDropit());
+        AtomicFiles.writeString(runDir.resolve(RESULT), MiniJson.write(json) + "\n");
         String summary = summary(r, hm, (System.nanoTime() - t0) / 1e9);
         AtomicFiles.writeString(runDir.resolve("summary.txt"), summary);
         out.print(summary);
@@ -586,6 +588,8 @@ public final class Trainer {
         if (hm.dropit() != null) {
             sb.append(String.format(Locale.ROOT, row, "held for backward, DropIT (1 batch)", Plots.bytes(r.heldDropit()) + " (" + r.heldDropit() + " B)"));
             sb.append(String.format(Locale.ROOT, row, "DropIT / plain", String.format(Locale.ROOT, "%.1f%%", 100.0 * r.heldDropit() / r.heldPlain())));
+            sb.append(String.format(Locale.ROOT, row, "DropIT expected (DROPIT.md arithmetic)", String.format(Locale.ROOT, "%.1f%% (%d B)",
+                    100.0 * hm.expectedDropit() / r.heldPlain(), hm.expectedDropit())));
         }
         sb.append(String.format(Locale.ROOT, row, "peak heap (sum of heap pool peaks)", Plots.bytes(r.peakHeap())));
         sb.append("run directory: ").append(runDir).append('\n');
