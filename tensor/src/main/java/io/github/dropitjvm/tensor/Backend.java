@@ -151,7 +151,8 @@ public interface Backend {
     long randomKeepMask(long seed, int layer, int step, double gamma, Tensor mask);
 
     /**
-     * DropIT's threshold pack: keeps element i of x (flat order) iff |x_i| > above, returning the BIT mask (numel(x)
+     * DropIT's threshold pack: keeps element i of x (flat order) iff |x_i| > above (above >= 0, or −∞ to keep
+     * every element), returning the BIT mask (numel(x)
      * bits) and the kept values (FLOAT32 or BF16, flat order), or only a NaN count when x holds NaNs. A backend
      * may fuse the comparison and the compaction into one pass (the CPU does); this default builds the mask with
      * elementwise ops and then compacts it, as before the fused kernel existed.

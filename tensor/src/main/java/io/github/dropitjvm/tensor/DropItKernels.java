@@ -74,9 +74,11 @@ public final class DropItKernels {
      *
      * <p><b>Tolerance.</b> For inputs without ties at t the kept count k' is the number of population elements at or
      * above a sample order statistic, so k'/n has mean about p = k/n and standard deviation about
-     * √(p(1−p)/s); this method promises |k' − k| <= 4·√(p(1−p)/s)·n + n/s + 1 (about ±19% of k at γ = 0.9,
-     * s = 4096; one standard deviation is ±4.7%). When the estimated t is 0 (more than n − k zeros, e.g. after
-     * ReLU) it keeps exactly the nonzero elements (k' <= k, and x̂ equals x). k = 0 keeps nothing.
+     * √((p(1−p) + 1/s)/s) (the 1/s term is the order statistic's own spread, which dominates when k/n is within a
+     * few 1/s of 0 or 1); this method promises |k' − k| <= 4·√((p(1−p) + 1/s)/s)·n + n/s + 1, a 4-standard-deviation
+     * bound (about ±19% of k at γ = 0.9, s = 4096; one standard deviation is ±4.7%). When the estimated t is 0
+     * (more than n − k zeros, e.g. after ReLU) it keeps exactly the nonzero elements (k' <= k, and x̂ equals x).
+     * k = 0 keeps nothing and k = n everything, exactly.
      */
     public static Tensor selectApproxTopAbs(Tensor x, long k, int sampleSize, long seed, int layerId, int step, String layer) {
         return packApproxTopAbs(x, k, sampleSize, seed, layerId, step, DType.FLOAT32, layer).mask();
@@ -95,8 +97,9 @@ public final class DropItKernels {
         if (k < 0 || k > n) throw new IllegalArgumentException("DropIT approximate select (" + layer + "): k = " + k + " outside [0, " + n + "]");
         if (sampleSize < 1) throw new IllegalArgumentException("DropIT approximate select (" + layer + "): sample size must be >= 1, got " + sampleSize);
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("DropIT approximate select (" + layer + "): " + n + " elements exceed one dimension");
-        float above = Float.POSITIVE_INFINITY; // k = 0 (or n = 0): nothing is above +inf, but the pass still looks for NaNs
-        if (k > 0 && n > 0) {
+        // k = 0 (or n = 0): nothing is above +inf, but the pass still looks for NaNs; k = n: everything is above −inf
+        float above = k == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+        if (k > 0 && k < n) {
             float t = approxThreshold(x, k, sampleSize, seed, layerId, step);
             above = t > 0 ? Math.nextDown(t) : 0f; // |x| >= t for t > 0; the nonzeros for t = 0
         }
@@ -133,11 +136,11 @@ public final class DropItKernels {
             throw new IllegalArgumentException(op + ": values must be FLOAT32 or BF16, got " + valueType);
     }
 
-    /** The tolerance {@link #selectApproxTopAbs} states for the kept count: 4·√(p(1−p)/s)·n + n/s + 1. */
+    /** The tolerance {@link #selectApproxTopAbs} states for the kept count: 4·√((p(1−p) + 1/s)/s)·n + n/s + 1. */
     public static double approxKeepTolerance(long n, long k, int sampleSize) {
         double p = n == 0 ? 0 : (double) k / n;
-        int s = (int) Math.min(sampleSize, n);
-        return 4 * Math.sqrt(p * (1 - p) / s) * n + (double) n / s + 1;
+        int s = (int) Math.max(1, Math.min(sampleSize, n));
+        return 4 * Math.sqrt((p * (1 - p) + 1.0 / s) / s) * n + (double) n / s + 1;
     }
 
     /** The random-strategy keep mask over n elements (see class comment). */
