@@ -156,8 +156,10 @@ public interface Backend {
      * bits) and the kept values (FLOAT32 or BF16, flat order), or only a NaN count when x holds NaNs. A backend
      * may fuse the comparison and the compaction into one pass (the CPU does); this default builds the mask with
      * elementwise ops and then compacts it, as before the fused kernel existed.
+     *
+     * @param expectedKept about how many elements will be kept: a sizing hint for scratch buffers, not a limit
      */
-    default DropItKernels.Pack packAbsAbove(Tensor x, float above, DType valueType) {
+    default DropItKernels.Pack packAbsAbove(Tensor x, float above, DType valueType, long expectedKept) {
         Tensor a = x.reshape((int) x.numel()).abs();
         if (Double.isNaN(a.sum().item())) return new DropItKernels.Pack(null, null, countMask(a.ne(a), x.numel()));
         Tensor mask = a.gt(Tensor.full(this, DType.FLOAT32, above));

@@ -86,9 +86,8 @@ public final class DropItKernels {
 
     /**
      * Approximate min-k packed ({@link #selectApproxTopAbs}'s rule and tolerance): the threshold comes from the sample,
-     * then {@link Backend#packAbsAbove} keeps |x| >= t — on the CPU in one fused vectorised pass that writes the mask
-     * and the compacted values together (plus a counting pass that sizes the values and finds NaNs), never reading x
-     * again to compact.
+     * then {@link Backend#packAbsAbove} keeps |x| >= t — on the CPU in one fused vectorised pass over x that checks
+     * for NaNs and writes the mask words and the compacted values together, never reading x again to compact.
      */
     public static Pack packApproxTopAbs(Tensor x, long k, int sampleSize, long seed, int layerId, int step, DType valueType, String layer) {
         Tensor.requireFloat("DropIT approximate select", x);
@@ -103,7 +102,7 @@ public final class DropItKernels {
             float t = approxThreshold(x, k, sampleSize, seed, layerId, step);
             above = t > 0 ? Math.nextDown(t) : 0f; // |x| >= t for t > 0; the nonzeros for t = 0
         }
-        Pack p = x.backend().packAbsAbove(x, above, valueType);
+        Pack p = x.backend().packAbsAbove(x, above, valueType, k);
         if (p.nans() > 0) throw nanError(x, layer, p.nans());
         return p;
     }

@@ -113,6 +113,24 @@ class ApproxSelectTest {
         assertTrue(e.getMessage().contains("1 NaN"), "k = 0 still refuses a NaN: " + e.getMessage());
     }
 
+    /** Ties at t are all kept, however many (the CPU's scratch for the values then outgrows its k-based size). */
+    @Test
+    void tiesAtTheThresholdAreAllKept() {
+        for (int n : new int[]{1001, 2_100_017})
+            for (DType vt : new DType[]{DType.FLOAT32, DType.BF16}) {
+                float[] v = new float[n];
+                for (int i = 0; i < n; i++) v[i] = i % 7 == 3 ? 0.25f : -1.5f;
+                DropItKernels.Pack p = DropItKernels.packApproxTopAbs(Tensor.fromArray(v, n), n / 10, 4096, 2, 0, 0, vt, "fc");
+                int expected = n - (n + 3) / 7;
+                assertEquals(expected, p.kept(), "n " + n + " " + vt);
+                assertEquals(expected, DropItKernels.countKept(p.mask()));
+                float[] values = p.values().toFloatArray();
+                for (float f : values) assertEquals(-1.5f, f);
+                boolean[] kept = bits(p.mask());
+                for (int i = 0; i < n; i++) assertEquals(i % 7 != 3, kept[i], "element " + i);
+            }
+    }
+
     private static Tensor p(Tensor x, long k) {
         return DropItKernels.packApproxTopAbs(x, k, DropItKernels.APPROX_SAMPLE, 5, 1, 2, DType.FLOAT32, "fc").mask();
     }

@@ -263,13 +263,13 @@ final class CpuDropIt {
 
     /**
      * The fused threshold pack: element i is kept iff the sign-cleared bits of x_i exceed those of {@code above}
-     * (for non-NaN values the same order as |x_i| > above).
-     * Pass 1 (parallel over parts, vectorised, read-only) counts the kept elements per part and looks for NaNs, so
-     * the values are allocated at their exact size and each part knows where its values start; pass 2 (parallel)
-     * compares again and writes each mask word and the compressed kept values in the same step — no mask is read
-     * back, nothing of size n is written besides the mask words.
+     * (for non-NaN values the same order as |x_i| > above). One pass over x, parallel over parts: each vector is
+     * loaded once, compared, its mask bits go into the mask word and its kept lanes are compressed into the part's
+     * scratch buffer (sized from the expected count, grown if it runs out), while a running maximum of the bits
+     * finds NaNs. The values tensor is then allocated at the exact kept count and the parts' scratch copied in —
+     * 1−γ of n elements, instead of reading x a second time to count or to compact.
      */
-    static DropItKernels.Pack packAbsAbove(Tensor x, float above, DType valueType) {
+    static DropItKernels.Pack packAbsAbove(Tensor x, float above, DType valueType, long expectedKept) {
         Tensor xc = x.contiguous();
         float[] a = CpuBackend.cpu(xc).floats();
         int off = (int) xc.offset(), n = (int) xc.numel();
@@ -277,70 +277,81 @@ final class CpuDropIt {
         int aboveBits = Float.floatToRawIntBits(above);
         int[] bounds = partBounds(n);
         int parts = bounds.length - 1;
+        boolean bf16 = valueType == DType.BF16;
+        Tensor mask = x.newZeros(DType.BIT, n);
+        int[] words = CpuBackend.cpu(mask).ints();
         int[] counts = new int[parts];
-        WorkerPool pool = WorkerPool.shared();
-        pool.parallelFor(parts, p -> counts[p] = countAbove(a, off + bounds[p], off + bounds[p + 1], aboveBits));
-        int[] start = new int[parts + 1];
+        Object[] scratch = new Object[parts];
+        double fraction = n == 0 ? 0 : Math.min(1, (double) expectedKept / n);
+        WorkerPool.shared().parallelFor(parts, p -> {
+            int lo = bounds[p], hi = bounds[p + 1];
+            int cap = (int) Math.min(hi - lo + 64L, (long) ((hi - lo) * fraction * 1.25) + 256);
+            scratch[p] = bf16 ? new short[cap] : new float[cap];
+            counts[p] = packAbovePart(a, off, lo, hi, aboveBits, words, scratch, p);
+        });
+        long total = 0;
         for (int p = 0; p < parts; p++) {
             if (counts[p] < 0) {
                 long nans = 0;
                 for (int i = off; i < off + n; i++) if ((Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF) > NAN_BITS) nans++;
                 return new DropItKernels.Pack(null, null, nans);
             }
-            start[p + 1] = start[p] + counts[p];
+            total += counts[p];
         }
-        Tensor mask = x.newZeros(DType.BIT, n), values = x.newZeros(valueType, start[parts]);
-        int[] words = CpuBackend.cpu(mask).ints();
-        boolean bf16 = valueType == DType.BF16;
-        float[] vf = bf16 ? null : CpuBackend.cpu(values).floats();
-        short[] vb = bf16 ? CpuBackend.cpu(values).shorts() : null;
-        pool.parallelFor(parts, p -> packAbovePart(a, off, bounds[p], bounds[p + 1], aboveBits, words, vf, vb, start[p], start[p + 1]));
+        Tensor values = x.newZeros(valueType, (int) total);
+        Object dst = bf16 ? CpuBackend.cpu(values).shorts() : CpuBackend.cpu(values).floats();
+        for (int p = 0, j = 0; p < parts; j += counts[p++]) System.arraycopy(scratch[p], 0, dst, j, counts[p]);
         return new DropItKernels.Pack(mask, values, 0);
     }
 
-    /** Elements of a[lo, hi) whose |x| bits exceed aboveBits, or −1 if one is a NaN. */
-    private static int countAbove(float[] a, int lo, int hi, int aboveBits) {
-        int c = 0, i = lo;
+    /**
+     * {@link #packAbsAbove}'s pass over flat [lo, hi) (lo a multiple of 32): writes the mask words, compresses the kept
+     * values into scratch[p] (a float[] or short[], replaced by a larger copy when full); returns the kept count, or
+     * −1 if a NaN was seen.
+     */
+    private static int packAbovePart(float[] a, int off, int lo, int hi, int aboveBits, int[] words, Object[] scratch, int p) {
+        float[] vf = scratch[p] instanceof float[] f ? f : null;
+        short[] vb = vf == null ? (short[]) scratch[p] : null;
+        int j = 0, i = lo, cap = vf != null ? vf.length : vb.length;
         IntVector max = IntVector.zero(IS);
-        for (int bound = lo + FS.loopBound(hi - lo); i < bound; i += L) {
-            IntVector bits = FloatVector.fromArray(FS, a, i).reinterpretAsInts().and(0x7FFFFFFF);
-            max = max.max(bits);
-            c += bits.compare(VectorOperators.GT, aboveBits).trueCount();
-        }
-        int m = max.reduceLanes(VectorOperators.MAX);
-        for (; i < hi; i++) {
-            int b = Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF;
-            m = Math.max(m, b);
-            if (b > aboveBits) c++;
-        }
-        return m > NAN_BITS ? -1 : c;
-    }
-
-    /** Pass 2 of {@link #packAbsAbove} over flat [lo, hi) (lo a multiple of 32); values go to [j, jEnd). */
-    private static void packAbovePart(float[] a, int off, int lo, int hi, int aboveBits, int[] words, float[] vf, short[] vb, int j, int jEnd) {
-        int i = lo;
         for (; i + 32 <= hi; i += 32) {
+            if (j + 32 > cap) { // room for a whole word's worth, so the stores below need no bounds masks
+                cap = Math.max(2 * cap, j + 32);
+                if (vf != null) vf = Arrays.copyOf(vf, cap);
+                else vb = Arrays.copyOf(vb, cap);
+            }
             int word = 0;
             for (int v = 0; v < 32; v += L) {
                 FloatVector f = FloatVector.fromArray(FS, a, off + i + v);
-                VectorMask<Integer> mi = f.reinterpretAsInts().and(0x7FFFFFFF).compare(VectorOperators.GT, aboveBits);
+                IntVector bits = f.reinterpretAsInts().and(0x7FFFFFFF);
+                max = max.max(bits);
+                VectorMask<Integer> mi = bits.compare(VectorOperators.GT, aboveBits);
                 long lm = mi.toLong();
                 if (lm == 0) continue;
                 word |= (int) (lm << v);
                 int cnt = Long.bitCount(lm);
-                storeCompressed(f, mi.cast(FS), cnt, vf, vb, j, jEnd);
+                storeCompressed(f, mi.cast(FS), cnt, vf, vb, j, Integer.MAX_VALUE);
                 j += cnt;
             }
             words[i >>> 5] = word;
         }
+        int m = max.reduceLanes(VectorOperators.MAX);
+        if (j + (hi - i) > cap) {
+            if (vf != null) vf = Arrays.copyOf(vf, j + (hi - i));
+            else vb = Arrays.copyOf(vb, j + (hi - i));
+        }
         for (; i < hi; i++) {
             float f = a[off + i];
-            if ((Float.floatToRawIntBits(f) & 0x7FFFFFFF) > aboveBits) {
+            int b = Float.floatToRawIntBits(f) & 0x7FFFFFFF;
+            m = Math.max(m, b);
+            if (b > aboveBits) {
                 words[i >>> 5] |= 1 << (i & 31);
                 if (vf != null) vf[j++] = f;
                 else vb[j++] = BFloat16.fromFloat(f);
             }
         }
+        scratch[p] = vf != null ? vf : vb;
+        return m > NAN_BITS ? -1 : j;
     }
 
     /** Vectorised: each mask chunk of L bits selects lanes of x, compressed into the values; parallel over parts. */
