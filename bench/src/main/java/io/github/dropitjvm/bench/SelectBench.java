@@ -34,8 +34,11 @@ public final class SelectBench implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "15", description = "timed repetitions of each (default ${DEFAULT-VALUE})")
     int reps;
 
-    @Option(names = "--warmup", defaultValue = "5", description = "untimed rounds first (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "5", description = "untimed rounds first, and at least --warmup-ms of them (default ${DEFAULT-VALUE})")
     int warmup;
+
+    @Option(names = "--warmup-ms", defaultValue = "3000", description = "untimed milliseconds per size at least, so the JIT has compiled the kernels (default ${DEFAULT-VALUE})")
+    int warmupMs;
 
     @Option(names = "--bf16", description = "pack bf16 values instead of fp32")
     boolean bf16;
@@ -52,17 +55,20 @@ public final class SelectBench implements Callable<Integer> {
             DType values = bf16 ? DType.BF16 : DType.FLOAT32;
             double[] te = new double[reps], ta = new double[reps];
             long keptApprox = 0;
-            for (int r = -warmup; r < reps; r++) { // r < 0: warm-up rounds
+            long warmEnd = System.nanoTime() + warmupMs * 1_000_000L;
+            for (int w = 0; w < warmup || System.nanoTime() < warmEnd; w++) { // untimed: the JIT compiles the kernels
+                DropItKernels.packTopAbs(x, k, values, "bench");
+                DropItKernels.packApproxTopAbs(x, k, DropItKernels.APPROX_SAMPLE, 1, 0, w, values, "bench");
+            }
+            for (int r = 0; r < reps; r++) { // interleaved: both see the same machine load
                 long t0 = System.nanoTime();
                 DropItKernels.Pack e = DropItKernels.packTopAbs(x, k, values, "bench");
                 long t1 = System.nanoTime();
-                DropItKernels.Pack a = DropItKernels.packApproxTopAbs(x, k, DropItKernels.APPROX_SAMPLE, 1, 0, r + warmup, values, "bench");
+                DropItKernels.Pack a = DropItKernels.packApproxTopAbs(x, k, DropItKernels.APPROX_SAMPLE, 1, 0, r, values, "bench");
                 long t2 = System.nanoTime();
-                if (r >= 0) {
-                    te[r] = (t1 - t0) / 1e6;
-                    ta[r] = (t2 - t1) / 1e6;
-                    keptApprox = a.kept();
-                }
+                te[r] = (t1 - t0) / 1e6;
+                ta[r] = (t2 - t1) / 1e6;
+                keptApprox = a.kept();
                 if (e.kept() != k) throw new IllegalStateException("exact pack kept " + e.kept() + " of k " + k);
             }
             Arrays.sort(te);
