@@ -1,5 +1,6 @@
 package io.github.dropitjvm.bench;
 
+import io.github.dropitjvm.tensor.DType;
 import io.github.dropitjvm.tensor.DropItKernels;
 import io.github.dropitjvm.tensor.Generator;
 import io.github.dropitjvm.tensor.Tensor;
@@ -13,16 +14,18 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 /**
- * {@code dropit bench select}: exact min-k (radix select) vs approximate min-k (sampled threshold, one comparison
- * pass) on large N(0, 1) tensors, interleaved; median milliseconds and the kept counts.
+ * {@code dropit bench select}: the cache a DropIT layer builds in forward — selection plus the packed mask and
+ * compacted values — by exact min-k (radix select, then compaction) vs approximate min-k (sampled threshold, then
+ * one fused compare-and-pack pass), on N(0, 1) tensors, interleaved; median milliseconds and the kept counts.
+ * Default sizes: vit-fmnist's Linear inputs at batch 64 (64×50×96 and 64×50×384) and 16M elements.
  */
 @Command(name = "select", mixinStandardHelpOptions = true,
-        description = "DropIT selection time: exact vs approximate min-k, interleaved; medians.")
+        description = "DropIT selection + pack time: exact vs approximate min-k, interleaved; medians.")
 public final class SelectBench implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--sizes", split = ",", defaultValue = "1048576,4194304,16777216", description = "element counts (default ${DEFAULT-VALUE})")
+    @Option(names = "--sizes", split = ",", defaultValue = "307200,1228800,16777216", description = "element counts (default ${DEFAULT-VALUE})")
     int[] sizes;
 
     @Option(names = "--gamma", defaultValue = "0.9", description = "drop rate γ (default ${DEFAULT-VALUE})")
@@ -30,6 +33,15 @@ public final class SelectBench implements Callable<Integer> {
 
     @Option(names = "--reps", defaultValue = "15", description = "timed repetitions of each (default ${DEFAULT-VALUE})")
     int reps;
+
+    @Option(names = "--warmup", defaultValue = "5", description = "untimed rounds first, and at least --warmup-ms of them (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--warmup-ms", defaultValue = "3000", description = "untimed milliseconds per size at least, so the JIT has compiled the kernels (default ${DEFAULT-VALUE})")
+    int warmupMs;
+
+    @Option(names = "--bf16", description = "pack bf16 values instead of fp32")
+    boolean bf16;
 
     @Option(names = "--json", description = "one JSON object per size on stdout")
     boolean json;
@@ -40,30 +52,34 @@ public final class SelectBench implements Callable<Integer> {
         for (int n : sizes) {
             Tensor x = Tensor.randn(new Generator(n), n);
             long k = DropItKernels.keepCount(n, gamma);
+            DType values = bf16 ? DType.BF16 : DType.FLOAT32;
             double[] te = new double[reps], ta = new double[reps];
             long keptApprox = 0;
-            for (int r = -2; r < reps; r++) { // two warm-up rounds
+            long warmEnd = System.nanoTime() + warmupMs * 1_000_000L;
+            for (int w = 0; w < warmup || System.nanoTime() < warmEnd; w++) { // untimed: the JIT compiles the kernels
+                DropItKernels.packTopAbs(x, k, values, "bench");
+                DropItKernels.packApproxTopAbs(x, k, DropItKernels.APPROX_SAMPLE, 1, 0, w, values, "bench");
+            }
+            for (int r = 0; r < reps; r++) { // interleaved: both see the same machine load
                 long t0 = System.nanoTime();
-                Tensor e = DropItKernels.selectTopAbs(x, k, "bench");
+                DropItKernels.Pack e = DropItKernels.packTopAbs(x, k, values, "bench");
                 long t1 = System.nanoTime();
-                Tensor a = DropItKernels.selectApproxTopAbs(x, k, DropItKernels.APPROX_SAMPLE, 1, 0, r + 2, "bench");
+                DropItKernels.Pack a = DropItKernels.packApproxTopAbs(x, k, DropItKernels.APPROX_SAMPLE, 1, 0, r, values, "bench");
                 long t2 = System.nanoTime();
-                if (r >= 0) {
-                    te[r] = (t1 - t0) / 1e6;
-                    ta[r] = (t2 - t1) / 1e6;
-                    keptApprox = DropItKernels.countKept(a);
-                }
-                if (e.numel() != n) throw new IllegalStateException();
+                te[r] = (t1 - t0) / 1e6;
+                ta[r] = (t2 - t1) / 1e6;
+                keptApprox = a.kept();
+                if (e.kept() != k) throw new IllegalStateException("exact pack kept " + e.kept() + " of k " + k);
             }
             Arrays.sort(te);
             Arrays.sort(ta);
             double me = StepBench.quantile(te, 0.5), ma = StepBench.quantile(ta, 0.5);
             if (json)
-                out.println("{\"bench\":\"select\",\"n\":" + n + ",\"gamma\":" + BenchModels.num(gamma) + ",\"k\":" + k
+                out.println("{\"bench\":\"select\",\"n\":" + n + ",\"gamma\":" + BenchModels.num(gamma) + ",\"values\":\"" + (bf16 ? "bf16" : "fp32") + "\"" + ",\"k\":" + k
                         + ",\"kept_approx\":" + keptApprox + ",\"ms_exact\":" + BenchModels.num(me) + ",\"ms_approx\":" + BenchModels.num(ma)
                         + ",\"speedup\":" + BenchModels.num(me / ma) + "}");
             else
-                out.printf("n %d, γ %s: exact %.2f ms, approx %.2f ms (x%.2f); kept %d of k %d%n", n, gamma, me, ma, me / ma, keptApprox, k);
+                out.printf("n %d, γ %s, %s values: exact %.2f ms, approx %.2f ms (x%.2f); kept %d of k %d%n", n, gamma, values == DType.BF16 ? "bf16" : "fp32", me, ma, me / ma, keptApprox, k);
             out.flush();
         }
         return 0;

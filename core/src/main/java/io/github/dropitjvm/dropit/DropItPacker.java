@@ -82,16 +82,19 @@ public final class DropItPacker implements SavedTensorHooks {
     public Object pack(Tensor x, String op, String module) {
         long t0 = System.nanoTime();
         long n = x.numel();
-        Tensor mask = switch (strategy) {
-            case EXACT_MINK -> DropItKernels.selectTopAbs(x, DropItKernels.keepCount(n, gamma), layer);
-            case APPROX_MINK -> DropItKernels.selectApproxTopAbs(x, DropItKernels.keepCount(n, gamma),
-                    DropItKernels.APPROX_SAMPLE, seed, layerId, step, layer);
-            case RANDOM -> DropItKernels.randomKeepMask(x.backend(), n, seed, layerId, step, gamma);
-        };
-        long k = DropItKernels.countKept(mask);
         boolean bf16 = format.valueType() == DType.BF16;
+        DropItKernels.Pack p = switch (strategy) {
+            case EXACT_MINK -> DropItKernels.packTopAbs(x, DropItKernels.keepCount(n, gamma), format.valueType(), layer);
+            case APPROX_MINK -> DropItKernels.packApproxTopAbs(x, DropItKernels.keepCount(n, gamma),
+                    DropItKernels.APPROX_SAMPLE, seed, layerId, step, format.valueType(), layer);
+            case RANDOM -> {
+                Tensor m = DropItKernels.randomKeepMask(x.backend(), n, seed, layerId, step, gamma);
+                yield new DropItKernels.Pack(m, DropItKernels.compact(x, m, format.valueType()), 0);
+            }
+        };
+        Tensor mask = p.mask(), values = p.values();
+        long k = p.kept();
         CacheFormat f = format.resolve(n, k, bf16);
-        Tensor values = DropItKernels.compact(x, mask, f.valueType());
         Cache c;
         if (strategy == Strategy.RANDOM) c = new Cache(null, null, values, x.shape(), f, this);
         else if (f.bitmask()) c = new Cache(mask, null, values, x.shape(), f, this);

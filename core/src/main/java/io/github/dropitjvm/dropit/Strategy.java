@@ -9,7 +9,9 @@ public enum Strategy {
     /**
      * Approximate min-k: keeps |x| >= t with t estimated from a seeded sample of 4096 elements of |x| at the k/n
      * quantile; the kept count is within the tolerance {@link io.github.dropitjvm.tensor.DropItKernels#selectApproxTopAbs}
-     * states (about ±4.7% of k per standard deviation at γ = 0.9). Positions are stored as for exact min-k.
+     * states (about ±4.7% of k per standard deviation at γ = 0.9). Positions are stored as for exact min-k. On the
+     * CPU the cache is packed in one fused pass over the input (compare, mask word, compressed values), which makes
+     * it cheaper than exact selection plus compaction (BENCHMARKS.md, {@code dropit bench select}).
      */
     APPROX_MINK("approx-mink"),
     /** Each element kept with probability 1 − γ from Philox(seed; index, layer, step); positions regenerated in backward. */

@@ -150,6 +150,24 @@ public interface Backend {
      */
     long randomKeepMask(long seed, int layer, int step, double gamma, Tensor mask);
 
+    /**
+     * DropIT's threshold pack: keeps element i of x (flat order) iff |x_i| > above (above >= 0, or −∞ to keep
+     * every element), returning the BIT mask (numel(x)
+     * bits) and the kept values (FLOAT32 or BF16, flat order), or only a NaN count when x holds NaNs. A backend
+     * may fuse the comparison and the compaction into one pass (the CPU does); this default builds the mask with
+     * elementwise ops and then compacts it, as before the fused kernel existed.
+     *
+     * @param expectedKept about how many elements will be kept: a sizing hint for scratch buffers, not a limit
+     */
+    default DropItKernels.Pack packAbsAbove(Tensor x, float above, DType valueType, long expectedKept) {
+        Tensor a = x.reshape((int) x.numel()).abs();
+        if (Double.isNaN(a.sum().item())) return new DropItKernels.Pack(null, null, countMask(a.ne(a), x.numel()));
+        Tensor mask = a.gt(Tensor.full(this, DType.FLOAT32, above));
+        Tensor values = x.newZeros(valueType, (int) countMask(mask, x.numel()));
+        compact(x, mask, values);
+        return new DropItKernels.Pack(mask, values, 0);
+    }
+
     /** Number of set bits among the first n bits of mask. */
     long countMask(Tensor mask, long n);
 

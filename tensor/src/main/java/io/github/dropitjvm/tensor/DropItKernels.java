@@ -36,9 +36,32 @@ public final class DropItKernels {
         if (k < 0 || k > n) throw new IllegalArgumentException("DropIT select (" + layer + "): k = " + k + " outside [0, " + n + "]");
         Tensor mask = x.newZeros(DType.BIT, (int) Math.min(n, Integer.MAX_VALUE));
         long nans = x.backend().selectTopAbs(x, k, mask);
-        if (nans > 0)
-            throw new IllegalArgumentException("DropIT select: input of layer '" + layer + "' (shape " + Shape.str(x.shape()) + ") contains " + nans + " NaN value(s)");
+        if (nans > 0) throw nanError(x, layer, nans);
         return mask;
+    }
+
+    /**
+     * A packed DropIT selection: the BIT mask of the kept positions (numel(x) bits) and the kept values (FLOAT32 or
+     * BF16) in flat order; {@code values.numel()} is the kept count. A backend reports NaNs in x through
+     * {@code nans} > 0, mask and values then null; the public methods here turn that into an error naming the layer.
+     */
+    public record Pack(Tensor mask, Tensor values, long nans) {
+        /** Number of kept elements. */
+        public long kept() {
+            return values.numel();
+        }
+    }
+
+    /**
+     * Exact min-k packed: the mask {@link #selectTopAbs} selects and the values there, compacted ({@link #compact})
+     * — the selection the {@code exact-mink} strategy caches.
+     */
+    public static Pack packTopAbs(Tensor x, long k, DType valueType, String layer) {
+        requireValueType("DropIT pack", valueType);
+        Tensor mask = selectTopAbs(x, k, layer);
+        Tensor values = x.newZeros(valueType, (int) k);
+        x.backend().compact(x, mask, values);
+        return new Pack(mask, values, 0);
     }
 
     /** Elements sampled by {@link #selectApproxTopAbs} to estimate its threshold, unless told otherwise. */
@@ -47,27 +70,46 @@ public final class DropItKernels {
     /**
      * Approximate min-k: the BIT mask of |x| >= t, where t is estimated from a seeded sample of s = min(sampleSize,
      * n) elements of |x| (drawn with replacement, positions from Philox keyed by the seed, counter (j, 1, layer, step)) as the sample's
-     * ⌈(k/n)·s⌉-th largest value. Two passes over x (|x| with a NaN check, then the comparison) instead of the
-     * exact select's histogram passes.
+     * ⌈(k/n)·s⌉-th largest value. See {@link #packApproxTopAbs}, which also returns the kept values.
      *
      * <p><b>Tolerance.</b> For inputs without ties at t the kept count k' is the number of population elements at or
      * above a sample order statistic, so k'/n has mean about p = k/n and standard deviation about
-     * √(p(1−p)/s); this method promises |k' − k| <= 4·√(p(1−p)/s)·n + n/s + 1 (about ±19% of k at γ = 0.9,
-     * s = 4096; one standard deviation is ±4.7%). When the estimated t is 0 (more than n − k zeros, e.g. after
-     * ReLU) it keeps exactly the nonzero elements (k' <= k, and x̂ equals x). k = 0 keeps nothing.
+     * √((p(1−p) + 1/s)/s) (the 1/s term is the order statistic's own spread, which dominates when k/n is within a
+     * few 1/s of 0 or 1); this method promises |k' − k| <= 4·√((p(1−p) + 1/s)/s)·n + n/s + 1, a 4-standard-deviation
+     * bound (about ±19% of k at γ = 0.9, s = 4096; one standard deviation is ±4.7%). When the estimated t is 0
+     * (more than n − k zeros, e.g. after ReLU) it keeps exactly the nonzero elements (k' <= k, and x̂ equals x).
+     * k = 0 keeps nothing and k = n everything, exactly.
      */
     public static Tensor selectApproxTopAbs(Tensor x, long k, int sampleSize, long seed, int layerId, int step, String layer) {
+        return packApproxTopAbs(x, k, sampleSize, seed, layerId, step, DType.FLOAT32, layer).mask();
+    }
+
+    /**
+     * Approximate min-k packed ({@link #selectApproxTopAbs}'s rule and tolerance): the threshold comes from the sample,
+     * then {@link Backend#packAbsAbove} keeps |x| >= t — on the CPU in one fused vectorised pass over x that checks
+     * for NaNs and writes the mask words and the compacted values together, never reading x again to compact.
+     */
+    public static Pack packApproxTopAbs(Tensor x, long k, int sampleSize, long seed, int layerId, int step, DType valueType, String layer) {
         Tensor.requireFloat("DropIT approximate select", x);
+        requireValueType("DropIT approximate select", valueType);
         long n = x.numel();
         if (k < 0 || k > n) throw new IllegalArgumentException("DropIT approximate select (" + layer + "): k = " + k + " outside [0, " + n + "]");
         if (sampleSize < 1) throw new IllegalArgumentException("DropIT approximate select (" + layer + "): sample size must be >= 1, got " + sampleSize);
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("DropIT approximate select (" + layer + "): " + n + " elements exceed one dimension");
-        Tensor a = x.reshape((int) n).abs();
-        if (Double.isNaN(a.sum().item())) {
-            long nans = countKept(a.ne(a));
-            throw new IllegalArgumentException("DropIT select: input of layer '" + layer + "' (shape " + Shape.str(x.shape()) + ") contains " + nans + " NaN value(s)");
+        // k = 0 (or n = 0): nothing is above +inf, but the pass still looks for NaNs; k = n: everything is above −inf
+        float above = k == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+        if (k > 0 && k < n) {
+            float t = approxThreshold(x, k, sampleSize, seed, layerId, step);
+            above = t > 0 ? Math.nextDown(t) : 0f; // |x| >= t for t > 0; the nonzeros for t = 0
         }
-        if (k == 0 || n == 0) return x.newZeros(DType.BIT, (int) n);
+        Pack p = x.backend().packAbsAbove(x, above, valueType, k);
+        if (p.nans() > 0) throw nanError(x, layer, p.nans());
+        return p;
+    }
+
+    /** t: the ⌈(k/n)·s⌉-th largest |x| of the seeded sample (NaN if the sample met one; the pack then reports it). */
+    private static float approxThreshold(Tensor x, long k, int sampleSize, long seed, int layerId, int step) {
+        long n = x.numel();
         int s = (int) Math.min(sampleSize, n);
         int[] pos = new int[s], words = new int[4];
         int k0 = (int) seed, k1 = (int) (seed >>> 32);
@@ -76,19 +118,28 @@ public final class DropItKernels {
             long r = ((long) words[0] << 32) | (words[1] & 0xffffffffL);
             pos[j] = (int) Long.remainderUnsigned(r, n);
         }
-        float[] sample = Indexing.indexSelect(a, 0, Tensor.fromArray(pos, s).to(x.backend())).toFloatArray();
-        java.util.Arrays.sort(sample);
+        float[] sample = Indexing.indexSelect(x.reshape((int) n), 0, Tensor.fromArray(pos, s).to(x.backend())).toFloatArray();
+        int[] bits = new int[s]; // sign-cleared bits order like |x| (a NaN sorts above every number)
+        for (int j = 0; j < s; j++) bits[j] = Float.floatToRawIntBits(sample[j]) & 0x7FFFFFFF;
+        java.util.Arrays.sort(bits);
         int keepInSample = (int) Math.max(1, Math.min(s, Math.ceil((double) k / n * s)));
-        float t = sample[s - keepInSample];
-        Tensor threshold = Tensor.full(x.backend(), DType.FLOAT32, t);
-        return t > 0 ? a.ge(threshold) : a.gt(threshold);
+        return Float.intBitsToFloat(bits[s - keepInSample]);
     }
 
-    /** The tolerance {@link #selectApproxTopAbs} states for the kept count: 4·√(p(1−p)/s)·n + n/s + 1. */
+    static IllegalArgumentException nanError(Tensor x, String layer, long nans) {
+        return new IllegalArgumentException("DropIT select: input of layer '" + layer + "' (shape " + Shape.str(x.shape()) + ") contains " + nans + " NaN value(s)");
+    }
+
+    private static void requireValueType(String op, DType valueType) {
+        if (valueType != DType.FLOAT32 && valueType != DType.BF16)
+            throw new IllegalArgumentException(op + ": values must be FLOAT32 or BF16, got " + valueType);
+    }
+
+    /** The tolerance {@link #selectApproxTopAbs} states for the kept count: 4·√((p(1−p) + 1/s)/s)·n + n/s + 1. */
     public static double approxKeepTolerance(long n, long k, int sampleSize) {
         double p = n == 0 ? 0 : (double) k / n;
-        int s = (int) Math.min(sampleSize, n);
-        return 4 * Math.sqrt(p * (1 - p) / s) * n + (double) n / s + 1;
+        int s = (int) Math.max(1, Math.min(sampleSize, n));
+        return 4 * Math.sqrt((p * (1 - p) + 1.0 / s) / s) * n + (double) n / s + 1;
     }
 
     /** The random-strategy keep mask over n elements (see class comment). */
@@ -111,8 +162,7 @@ public final class DropItKernels {
         Tensor.requireFloat("DropIT compact", x);
         requireMask("DropIT compact", mask);
         Tensor.sameBackend("DropIT compact", x, mask);
-        if (valueType != DType.FLOAT32 && valueType != DType.BF16)
-            throw new IllegalArgumentException("DropIT compact: values must be FLOAT32 or BF16, got " + valueType);
+        requireValueType("DropIT compact", valueType);
         if (mask.numel() != x.numel())
             throw new IllegalArgumentException("DropIT compact: mask of " + mask.numel() + " bits for input " + Shape.str(x.shape()) + " of " + x.numel() + " elements");
         long k = countKept(mask);

@@ -192,6 +192,66 @@ class DropItKernelsTest {
             }
     }
 
+    /**
+     * The vectorised, part-parallel compaction, index list and scatters on arbitrary (Philox) masks of every density,
+     * at sizes around word and vector boundaries and past the size where the CPU splits the work into parts.
+     */
+    @Test
+    void compactMaskToIndexAndScattersOnAnyMaskAndSize() {
+        for (int n : new int[]{1, 15, 16, 17, 31, 32, 33, 100, 4097, 2_100_017}) {
+            float[] v = Twin.draw(rng, Twin.Values.WIDE, n);
+            Tensor x = Tensor.fromArray(v, n);
+            for (double gamma : new double[]{0, 0.5, 0.9, 0.999, 1}) {
+                String what = "n " + n + " γ " + gamma;
+                Tensor mask = DropItKernels.randomKeepMask(x.backend(), n, 17, 2, 3, gamma);
+                boolean[] keep = bits(mask);
+                int k = RefDropIt.count(keep);
+                float[] f32 = DropItKernels.compact(x, mask, DType.FLOAT32).toFloatArray();
+                assertEquals(k, f32.length, what);
+                Tensor bf = DropItKernels.compact(x, mask, DType.BF16);
+                short[] raw = new short[(int) bf.numel()];
+                bf.backend().read(bf.storage(), bf.offset(), raw, 0, raw.length);
+                int[] index = DropItKernels.maskToIndex(mask).toIntArray();
+                assertArrayEquals(RefDropIt.positions(keep), index, "maskToIndex " + what);
+                float[] dense = DropItKernels.scatterMasked(Tensor.fromArray(f32, k), mask, n).toFloatArray();
+                float[] denseBf = DropItKernels.scatterMasked(bf, mask, n).toFloatArray();
+                for (int i = 0, j = 0; i < n; i++) {
+                    if (keep[i]) {
+                        if (Float.floatToRawIntBits(v[i]) != Float.floatToRawIntBits(f32[j]))
+                            throw new AssertionError("compact fp32 " + what + " value " + j + " (element " + i + ")");
+                        if (RefBits.bf16Bits(v[i]) != raw[j]) throw new AssertionError("compact bf16 " + what + " value " + j);
+                        j++;
+                    }
+                    float expected = keep[i] ? v[i] : 0f, expectedBf = keep[i] ? (float) RefBits.bf16ToFloat(RefBits.bf16Bits(v[i])) : 0f;
+                    if (Float.floatToRawIntBits(dense[i]) != Float.floatToRawIntBits(expected))
+                        throw new AssertionError("scatterMasked " + what + " element " + i + ": " + dense[i] + " vs " + expected);
+                    if (Float.floatToRawIntBits(denseBf[i]) != Float.floatToRawIntBits(expectedBf))
+                        throw new AssertionError("scatterMasked bf16 " + what + " element " + i + ": " + denseBf[i] + " vs " + expectedBf);
+                }
+            }
+        }
+    }
+
+    /** packTopAbs = selectTopAbs's mask and the kept values, compacted, as fp32 or bf16. */
+    @Test
+    void packTopAbsHoldsTheExactSetAndItsValues() {
+        for (int[] shape : new int[][]{{33}, {1031}, {7, 33}})
+            for (Twin x : selectionInputs(shape)) {
+                long n = x.t().numel();
+                for (long k : new long[]{0, 1, DropItKernels.keepCount(n, 0.5), DropItKernels.keepCount(n, 0.9), n}) {
+                    boolean[] keep = RefDropIt.keepTopAbs(x.r().data, (int) k);
+                    double[] values = RefDropIt.compact(x.r().data, keep);
+                    DropItKernels.Pack p = DropItKernels.packTopAbs(x.t(), k, DType.FLOAT32, "fc");
+                    assertArrayEquals(keep, bits(p.mask()), x.name() + " k " + k);
+                    assertEquals(k, p.kept());
+                    Compare.exact("packTopAbs " + x.name() + " k " + k, new RefTensor(new int[]{values.length}, values), p.values());
+                    DropItKernels.Pack b = DropItKernels.packTopAbs(x.t(), k, DType.BF16, "fc");
+                    assertEquals(DType.BF16, b.values().dtype());
+                    assertEquals(DType.BF16.bytesFor(k), b.values().storage().bytes());
+                }
+            }
+    }
+
     @Test
     void scatterIndexedRefusesPositionsOutsideTheOutput() {
         Tensor values = Tensor.ones(2);

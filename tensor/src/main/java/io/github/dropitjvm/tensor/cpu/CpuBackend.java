@@ -4,6 +4,7 @@ import io.github.dropitjvm.tensor.Backend;
 import io.github.dropitjvm.tensor.BinaryOp;
 import io.github.dropitjvm.tensor.Conv2dGeometry;
 import io.github.dropitjvm.tensor.DType;
+import io.github.dropitjvm.tensor.DropItKernels;
 import io.github.dropitjvm.tensor.MemoryTracker;
 import io.github.dropitjvm.tensor.ReduceOp;
 import io.github.dropitjvm.tensor.Storage;
@@ -105,6 +106,7 @@ public final class CpuBackend implements Backend {
     @Override public long randomKeepMask(long seed, int layer, int step, double gamma, Tensor mask) { return CpuDropIt.randomKeepMask(seed, layer, step, gamma, mask); }
     @Override public long countMask(Tensor mask, long n) { return CpuDropIt.countMask(mask, n); }
     @Override public void compact(Tensor x, Tensor mask, Tensor values) { CpuDropIt.compact(x, mask, values); }
+    @Override public DropItKernels.Pack packAbsAbove(Tensor x, float above, DType valueType, long expectedKept) { return CpuDropIt.packAbsAbove(x, above, valueType, expectedKept); }
     @Override public void maskToIndex(Tensor mask, Tensor index) { CpuDropIt.maskToIndex(mask, index); }
     @Override public void scatterMasked(Tensor values, Tensor mask, Tensor out) { CpuDropIt.scatterMasked(values, mask, out); }
     @Override public void sparseWeightGrad(Tensor g, Tensor values, Tensor mask, Tensor dwT) { CpuSparse.sparseWeightGrad(g, values, mask, dwT); }

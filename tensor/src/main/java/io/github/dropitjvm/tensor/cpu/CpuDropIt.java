@@ -2,12 +2,15 @@ package io.github.dropitjvm.tensor.cpu;
 
 import io.github.dropitjvm.tensor.BFloat16;
 import io.github.dropitjvm.tensor.DType;
+import io.github.dropitjvm.tensor.DropItKernels;
 import io.github.dropitjvm.tensor.Philox;
 import io.github.dropitjvm.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -213,6 +216,145 @@ final class CpuDropIt {
         return c;
     }
 
+    /** Part bounds over n elements for the parallel passes: inner bounds are multiples of 32 (whole mask words). */
+    private static int[] partBounds(int n) {
+        int parts = n >= 2 * PART ? Math.min(WorkerPool.shared().threads(), n / PART) : 1;
+        int[] bounds = new int[parts + 1];
+        for (int p = 1; p < parts; p++) bounds[p] = (int) ((long) n * p / parts) & ~31;
+        bounds[parts] = n;
+        return bounds;
+    }
+
+    /** Prefix sums of the set mask bits per part: part p's kept elements are [start[p], start[p+1]) in flat order. */
+    private static int[] partStarts(int[] words, int[] bounds) {
+        int parts = bounds.length - 1, n = bounds[parts];
+        int[] start = new int[parts + 1];
+        for (int p = 0; p < parts; p++) {
+            int c = 0, w = bounds[p] >>> 5, wEnd = bounds[p + 1] >>> 5;
+            for (; w < wEnd; w++) c += Integer.bitCount(words[w]);
+            if (p == parts - 1 && (n & 31) != 0) c += Integer.bitCount(words[wEnd] & ((1 << (n & 31)) - 1));
+            start[p + 1] = start[p] + c;
+        }
+        return start;
+    }
+
+    private static final VectorSpecies<Integer> IS = FS.vectorShape().withLanes(int.class);
+    /** Shorts, one per float lane (half the float vector's bits): bf16 values. */
+    private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
+    private static final long LANES = L == 64 ? -1L : (1L << L) - 1;
+
+    /**
+     * Writes the lanes of f that m selects (cnt of them) at values position j, as fp32 (vf) or bf16 (vb, round to
+     * nearest even), never past jEnd (the end of this part's share of the values: parts write concurrently).
+     */
+    private static void storeCompressed(FloatVector f, VectorMask<Float> m, int cnt, float[] vf, short[] vb, int j, int jEnd) {
+        FloatVector c = f.compress(m);
+        if (vf != null) {
+            if (j + L <= jEnd) c.intoArray(vf, j);
+            else c.intoArray(vf, j, FS.indexInRange(0, cnt));
+        } else {
+            IntVector b = c.reinterpretAsInts();
+            IntVector r = b.add(b.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16);
+            ShortVector h = (ShortVector) r.convertShape(VectorOperators.I2S, SS, 0);
+            if (j + L <= jEnd) h.intoArray(vb, j);
+            else h.intoArray(vb, j, SS.indexInRange(0, cnt));
+        }
+    }
+
+    /**
+     * The fused threshold pack: element i is kept iff the sign-cleared bits of x_i exceed those of {@code above}
+     * (for non-NaN values the same order as |x_i| > above). One pass over x, parallel over parts: each vector is
+     * loaded once, compared, its mask bits go into the mask word and its kept lanes are compressed into the part's
+     * scratch buffer (sized from the expected count, grown if it runs out), while a running maximum of the bits
+     * finds NaNs. The values tensor is then allocated at the exact kept count and the parts' scratch copied in —
+     * 1−γ of n elements, instead of reading x a second time to count or to compact.
+     */
+    static DropItKernels.Pack packAbsAbove(Tensor x, float above, DType valueType, long expectedKept) {
+        Tensor xc = x.contiguous();
+        float[] a = CpuBackend.cpu(xc).floats();
+        int off = (int) xc.offset(), n = (int) xc.numel();
+        // above >= 0 compares as its bits; −∞ has the sign bit set, a negative int below every |x|'s bits
+        int aboveBits = Float.floatToRawIntBits(above);
+        int[] bounds = partBounds(n);
+        int parts = bounds.length - 1;
+        boolean bf16 = valueType == DType.BF16;
+        Tensor mask = x.newZeros(DType.BIT, n);
+        int[] words = CpuBackend.cpu(mask).ints();
+        int[] counts = new int[parts];
+        Object[] scratch = new Object[parts];
+        double fraction = n == 0 ? 0 : Math.min(1, (double) expectedKept / n);
+        WorkerPool.shared().parallelFor(parts, p -> {
+            int lo = bounds[p], hi = bounds[p + 1];
+            int cap = (int) Math.min(hi - lo + 64L, (long) ((hi - lo) * fraction * 1.25) + 256);
+            scratch[p] = bf16 ? new short[cap] : new float[cap];
+            counts[p] = packAbovePart(a, off, lo, hi, aboveBits, words, scratch, p);
+        });
+        long total = 0;
+        for (int p = 0; p < parts; p++) {
+            if (counts[p] < 0) {
+                long nans = 0;
+                for (int i = off; i < off + n; i++) if ((Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF) > NAN_BITS) nans++;
+                return new DropItKernels.Pack(null, null, nans);
+            }
+            total += counts[p];
+        }
+        Tensor values = x.newZeros(valueType, (int) total);
+        Object dst = bf16 ? CpuBackend.cpu(values).shorts() : CpuBackend.cpu(values).floats();
+        for (int p = 0, j = 0; p < parts; j += counts[p++]) System.arraycopy(scratch[p], 0, dst, j, counts[p]);
+        return new DropItKernels.Pack(mask, values, 0);
+    }
+
+    /**
+     * {@link #packAbsAbove}'s pass over flat [lo, hi) (lo a multiple of 32): writes the mask words, compresses the kept
+     * values into scratch[p] (a float[] or short[], replaced by a larger copy when full); returns the kept count, or
+     * −1 if a NaN was seen.
+     */
+    private static int packAbovePart(float[] a, int off, int lo, int hi, int aboveBits, int[] words, Object[] scratch, int p) {
+        float[] vf = scratch[p] instanceof float[] f ? f : null;
+        short[] vb = vf == null ? (short[]) scratch[p] : null;
+        int j = 0, i = lo, cap = vf != null ? vf.length : vb.length;
+        IntVector max = IntVector.zero(IS);
+        for (; i + 32 <= hi; i += 32) {
+            if (j + 32 > cap) { // room for a whole word's worth, so the stores below need no bounds masks
+                cap = Math.max(2 * cap, j + 32);
+                if (vf != null) vf = Arrays.copyOf(vf, cap);
+                else vb = Arrays.copyOf(vb, cap);
+            }
+            int word = 0;
+            for (int v = 0; v < 32; v += L) {
+                FloatVector f = FloatVector.fromArray(FS, a, off + i + v);
+                IntVector bits = f.reinterpretAsInts().and(0x7FFFFFFF);
+                max = max.max(bits);
+                VectorMask<Integer> mi = bits.compare(VectorOperators.GT, aboveBits);
+                long lm = mi.toLong();
+                if (lm == 0) continue;
+                word |= (int) (lm << v);
+                int cnt = Long.bitCount(lm);
+                storeCompressed(f, mi.cast(FS), cnt, vf, vb, j, Integer.MAX_VALUE);
+                j += cnt;
+            }
+            words[i >>> 5] = word;
+        }
+        int m = max.reduceLanes(VectorOperators.MAX);
+        if (j + (hi - i) > cap) {
+            if (vf != null) vf = Arrays.copyOf(vf, j + (hi - i));
+            else vb = Arrays.copyOf(vb, j + (hi - i));
+        }
+        for (; i < hi; i++) {
+            float f = a[off + i];
+            int b = Float.floatToRawIntBits(f) & 0x7FFFFFFF;
+            m = Math.max(m, b);
+            if (b > aboveBits) {
+                words[i >>> 5] |= 1 << (i & 31);
+                if (vf != null) vf[j++] = f;
+                else vb[j++] = BFloat16.fromFloat(f);
+            }
+        }
+        scratch[p] = vf != null ? vf : vb;
+        return m > NAN_BITS ? -1 : j;
+    }
+
+    /** Vectorised: each mask chunk of L bits selects lanes of x, compressed into the values; parallel over parts. */
     static void compact(Tensor x, Tensor mask, Tensor values) {
         Tensor xc = x.contiguous();
         float[] a = CpuBackend.cpu(xc).floats();
@@ -221,63 +363,106 @@ final class CpuDropIt {
         boolean bf16 = values.dtype() == DType.BF16;
         float[] vf = bf16 ? null : CpuBackend.cpu(values).floats();
         short[] vb = bf16 ? CpuBackend.cpu(values).shorts() : null;
-        int j = 0;
-        for (int w = 0; w * 32 < n; w++) {
-            int bits = words[w];
-            while (bits != 0) {
-                int i = w * 32 + Integer.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                if (i >= n) break;
+        int vo = (int) values.offset();
+        int[] bounds = partBounds(n), start = partStarts(words, bounds);
+        WorkerPool.shared().parallelFor(bounds.length - 1, p -> {
+            int j = vo + start[p], jEnd = vo + start[p + 1], i = bounds[p], hi = bounds[p + 1];
+            for (; i + 32 <= hi; i += 32) {
+                int word = words[i >>> 5];
+                if (word == 0) continue;
+                for (int v = 0; v < 32; v += L) {
+                    long lm = (word >>> v) & LANES;
+                    if (lm == 0) continue;
+                    int cnt = Long.bitCount(lm);
+                    storeCompressed(FloatVector.fromArray(FS, a, off + i + v), VectorMask.fromLong(FS, lm), cnt, vf, vb, j, jEnd);
+                    j += cnt;
+                }
+            }
+            for (; i < hi; i++) {
+                if ((words[i >>> 5] & (1 << (i & 31))) == 0) continue;
                 if (bf16) vb[j++] = BFloat16.fromFloat(a[off + i]);
                 else vf[j++] = a[off + i];
             }
-        }
+        });
     }
 
+    /** Vectorised: lane positions compressed under each mask chunk; parallel over parts. */
     static void maskToIndex(Tensor mask, Tensor index) {
         int[] words = CpuBackend.cpu(mask).ints(), out = CpuBackend.cpu(index).ints();
-        int n = (int) mask.numel(), j = 0;
-        for (int w = 0; w * 32 < n; w++) {
-            int bits = words[w];
-            while (bits != 0) {
-                int i = w * 32 + Integer.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                if (i >= n) break;
-                out[j++] = i;
+        int n = (int) mask.numel(), io = (int) index.offset();
+        int[] bounds = partBounds(n), start = partStarts(words, bounds);
+        IntVector iota = IntVector.zero(IS).addIndex(1);
+        WorkerPool.shared().parallelFor(bounds.length - 1, p -> {
+            int j = io + start[p], jEnd = io + start[p + 1], i = bounds[p], hi = bounds[p + 1];
+            for (; i + 32 <= hi; i += 32) {
+                int word = words[i >>> 5];
+                if (word == 0) continue;
+                for (int v = 0; v < 32; v += L) {
+                    long lm = (word >>> v) & LANES;
+                    if (lm == 0) continue;
+                    int cnt = Long.bitCount(lm);
+                    IntVector c = iota.add(i + v).compress(VectorMask.fromLong(IS, lm));
+                    if (j + L <= jEnd) c.intoArray(out, j);
+                    else c.intoArray(out, j, IS.indexInRange(0, cnt));
+                    j += cnt;
+                }
             }
-        }
+            for (; i < hi; i++) if ((words[i >>> 5] & (1 << (i & 31))) != 0) out[j++] = i;
+        });
     }
 
-    private static float value(Tensor values, int j) {
-        CpuStorage s = CpuBackend.cpu(values);
-        int p = (int) values.offset() + j;
-        return values.dtype() == DType.BF16 ? BFloat16.toFloat(s.shorts()[p]) : s.floats()[p];
-    }
-
+    /**
+     * Vectorised unpack: per mask chunk of L bits, the next values are loaded and expanded into the selected lanes
+     * (the rest zero, as out already is); words with no kept element are skipped. Parallel over parts.
+     */
     static void scatterMasked(Tensor values, Tensor mask, Tensor out) {
         int[] words = CpuBackend.cpu(mask).ints();
         float[] o = CpuBackend.cpu(out).floats();
-        int n = (int) mask.numel(), off = (int) out.offset(), j = 0;
-        for (int w = 0; w * 32 < n; w++) {
-            int bits = words[w];
-            while (bits != 0) {
-                int i = w * 32 + Integer.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                if (i >= n) break;
-                o[off + i] = value(values, j++);
+        boolean bf16 = values.dtype() == DType.BF16;
+        float[] vf = bf16 ? null : CpuBackend.cpu(values).floats();
+        short[] vb = bf16 ? CpuBackend.cpu(values).shorts() : null;
+        int n = (int) mask.numel(), off = (int) out.offset(), vo = (int) values.offset();
+        int vEnd = vo + (int) values.numel();
+        int[] bounds = partBounds(n), start = partStarts(words, bounds);
+        WorkerPool.shared().parallelFor(bounds.length - 1, p -> {
+            int j = vo + start[p], i = bounds[p], hi = bounds[p + 1];
+            for (; i + 32 <= hi; i += 32) {
+                int word = words[i >>> 5];
+                if (word == 0) continue;
+                for (int v = 0; v < 32; v += L) {
+                    long lm = (word >>> v) & LANES;
+                    if (lm == 0) continue;
+                    int cnt = Long.bitCount(lm);
+                    FloatVector vals;
+                    if (!bf16) {
+                        vals = j + L <= vEnd ? FloatVector.fromArray(FS, vf, j) : FloatVector.fromArray(FS, vf, j, FS.indexInRange(0, cnt));
+                    } else {
+                        ShortVector h = j + L <= vEnd ? ShortVector.fromArray(SS, vb, j) : ShortVector.fromArray(SS, vb, j, SS.indexInRange(0, cnt));
+                        vals = ((IntVector) h.convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    }
+                    vals.expand(VectorMask.fromLong(FS, lm)).intoArray(o, off + i + v);
+                    j += cnt;
+                }
             }
-        }
+            for (; i < hi; i++) {
+                if ((words[i >>> 5] & (1 << (i & 31))) == 0) continue;
+                o[off + i] = bf16 ? BFloat16.toFloat(vb[j++]) : vf[j++];
+            }
+        });
     }
 
     static void scatterIndexed(Tensor values, Tensor index, Tensor out) {
         int[] idx = CpuBackend.cpu(index).ints();
         float[] o = CpuBackend.cpu(out).floats();
-        int k = (int) index.numel(), io = (int) index.offset(), off = (int) out.offset(), n = (int) out.numel();
+        boolean bf16 = values.dtype() == DType.BF16;
+        float[] vf = bf16 ? null : CpuBackend.cpu(values).floats();
+        short[] vb = bf16 ? CpuBackend.cpu(values).shorts() : null;
+        int k = (int) index.numel(), io = (int) index.offset(), vo = (int) values.offset(), off = (int) out.offset(), n = (int) out.numel();
         for (int j = 0; j < k; j++) {
             int i = idx[io + j];
             if (i < 0 || i >= n)
                 throw new IndexOutOfBoundsException("DropIT scatter: position " + i + " outside the " + n + "-element output");
-            o[off + i] = value(values, j);
+            o[off + i] = bf16 ? BFloat16.toFloat(vb[vo + j]) : vf[vo + j];
         }
     }
 }
