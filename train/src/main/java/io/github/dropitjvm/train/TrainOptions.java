@@ -55,8 +55,8 @@ public final class TrainOptions {
     @Option(names = "--label-smoothing", defaultValue = "0.1", description = "Label smoothing of the cross-entropy (default: ${DEFAULT-VALUE}).")
     double labelSmoothing;
 
-    @Option(names = "--strategy", paramLabel = "exact-mink|random", defaultValue = "exact-mink",
-            description = "DropIT strategy: exact-mink keeps the largest |x| (the paper's), random keeps a Philox-drawn subset (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--strategy", paramLabel = "exact-mink|approx-mink|random", defaultValue = "exact-mink",
+            description = "DropIT strategy: exact-mink keeps the largest |x| (the paper's), approx-mink keeps |x| >= a threshold estimated from a sample (kept count near k; one pass, faster), random keeps a Philox-drawn subset (default: ${DEFAULT-VALUE}).")
     String strategy;
 
     @Option(names = "--cache-format", paramLabel = "FORMAT", defaultValue = "auto",
