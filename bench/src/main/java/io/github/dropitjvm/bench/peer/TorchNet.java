@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
@@ -37,6 +38,7 @@ public final class TorchNet implements AutoCloseable {
     private final Map<String, NDArray> params = new LinkedHashMap<>();
     private final Map<String, NDArray> buffers = new LinkedHashMap<>();
     private final Map<String, NDArray> zeroBias = new LinkedHashMap<>();
+    private final Map<String, NDArray> zeroFilters = new LinkedHashMap<>();
 
     /** Copies every parameter (requiring grad) and every floating buffer of {@code model} into a new manager under {@code parent}. */
     public TorchNet(Module model, NDManager parent) {
@@ -98,15 +100,43 @@ public final class TorchNet implements AutoCloseable {
     }
 
     /**
-     * nn.layers.Conv2d: square stride, zero padding. A bias-free conv gets a constant zero bias (added while
-     * chasing a wrong libtorch input gradient that turned out not to depend on it; harmless, kept for one code path).
+     * nn.layers.Conv2d: square stride, zero padding (a bias-free conv gets a constant zero bias: one code path).
+     *
+     * <p>Works around a libtorch fault: for batch &gt; 1 libtorch 2.7.1 runs float32 convolutions through oneDNN
+     * 3.7.1, whose {@code jit:avx512_core} backward-data kernel (stride 1, kernel &gt; 1) returns a wrong input
+     * gradient (depending on leftover memory; NaN on some calls) when the output channels do not fill its 16-channel
+     * blocks, i.e. the gradient arrives as {@code aBcd16b} with padded channels; seen on the AVX-512 build machine.
+     * Forward and weight gradient are right, and so are batch 1 (libtorch's own kernel), stride 2 (brgconv) and
+     * {@code ONEDNN_MAX_CPU_ISA=AVX2}. So for exactly those convolutions the weight and bias are padded with zero
+     * filters to a multiple of {@value #ONEDNN_OC_BLOCK} output channels and the output is sliced back: same values
+     * and gradients (BENCHMARKS.md, "Known peer fault"). None of bench compare's convolutions qualifies.
      */
     public NDArray conv2d(NDArray x, String prefix, int stride, int padding) {
         NDArray w = param(prefix + "weight");
         NDArray b = params.get(prefix + "bias");
         if (b == null) b = zeroBias.computeIfAbsent(prefix, k -> manager.zeros(new Shape(w.getShape().get(0))));
+        long out = w.getShape().get(0);
+        if (hitsOneDnnBackwardDataFault(x, w, stride)) {
+            long extra = ONEDNN_OC_BLOCK - out % ONEDNN_OC_BLOCK;
+            Shape ws = w.getShape();
+            NDArray wPad = zeroFilters.computeIfAbsent(prefix, k -> manager.zeros(new Shape(extra, ws.get(1), ws.get(2), ws.get(3))));
+            NDArray bPad = zeroFilters.computeIfAbsent(prefix + "#bias", k -> manager.zeros(new Shape(extra)));
+            NDArray y = Conv2d.conv2d(x, w.concat(wPad, 0), b.concat(bPad, 0), new Shape(stride, stride), new Shape(padding, padding),
+                    new Shape(1, 1), 1).singletonOrThrow();
+            return y.get(new NDIndex(":, 0:" + out));
+        }
         return Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1)
                 .singletonOrThrow();
+    }
+
+    /** oneDNN's channel block for float32 on AVX-512. */
+    static final int ONEDNN_OC_BLOCK = 16;
+
+    /** Whether libtorch would run this convolution's input gradient through the faulty oneDNN kernel (see conv2d). */
+    static boolean hitsOneDnnBackwardDataFault(NDArray x, NDArray w, int stride) {
+        Shape ws = w.getShape();
+        return stride == 1 && (ws.get(2) > 1 || ws.get(3) > 1) && ws.get(0) % ONEDNN_OC_BLOCK != 0
+                && x.getShape().get(0) > 1; // not x.hasGradient(): DJL reports false for every non-leaf array
     }
 
     /** nn.layers.LayerNorm over the last dimension. */

@@ -138,6 +138,65 @@ class TorchParityTest {
         check("Conv2d 1x1/2", c, c::forward, (net, x) -> net.conv2d(x, "", 2, 0), new int[]{3, 4, 8, 8}, 33);
     }
 
+    /**
+     * libtorch's own convolution gradients (through {@link TorchNet#conv2d}) against a float64 direct convolution,
+     * at batch 3: dx[n,c,iy,ix] = Σ R[n,o,oy,ox]·w[o,c,ki,kj] and dw[o,c,ki,kj] = Σ R[n,o,oy,ox]·x[n,c,iy,ix] over
+     * iy = oy·s − p + ki, ix = ox·s − p + kj. The stride-1 3×3 shapes with out-channels not a multiple of 16 are
+     * those where libtorch 2.7.1's oneDNN kernel (jit:avx512_core backward_data) returns a wrong or NaN input
+     * gradient on this machine's AVX-512 CPU; see {@link TorchNet#conv2d}.
+     */
+    @Test
+    void conv2dGradientsBatch3AgainstDirectConvolution() {
+        int[][] cases = { // n, c, h, o, k, stride, pad
+                {3, 8, 4, 8, 3, 1, 1}, {3, 4, 8, 8, 3, 1, 1}, {3, 6, 6, 6, 3, 1, 1}, {2, 16, 4, 8, 3, 1, 1},
+                {3, 8, 8, 24, 5, 1, 2}, {3, 8, 4, 16, 3, 1, 1}, {3, 4, 8, 8, 3, 2, 1}, {3, 4, 8, 8, 1, 2, 0}};
+        for (int[] q : cases) {
+            int n = q[0], c = q[1], h = q[2], o = q[3], k = q[4], s = q[5], p = q[6], oh = (h + 2 * p - k) / s + 1;
+            String what = "conv n" + n + " c" + c + " h" + h + " o" + o + " k" + k + " s" + s + " p" + p;
+            Generator g = new Generator(40 + o + 100L * c);
+            Tensor x = Tensor.randn(g, n, c, h, h), w = Tensor.randn(g, o, c, k, k), r = Tensor.randn(g, n, o, oh, oh);
+            float[] xa = x.toFloatArray(), wa = w.toFloatArray(), ra = r.toFloatArray();
+            double[] dx = new double[xa.length], dw = new double[wa.length];
+            for (int b = 0; b < n; b++) for (int oc = 0; oc < o; oc++) for (int oy = 0; oy < oh; oy++) for (int ox = 0; ox < oh; ox++) {
+                double gy = ra[((b * o + oc) * oh + oy) * oh + ox];
+                for (int ci = 0; ci < c; ci++) for (int ki = 0; ki < k; ki++) for (int kj = 0; kj < k; kj++) {
+                    int iy = oy * s - p + ki, ix = ox * s - p + kj;
+                    if (iy < 0 || iy >= h || ix < 0 || ix >= h) continue;
+                    int xi = ((b * c + ci) * h + iy) * h + ix, wi = ((oc * c + ci) * k + ki) * k + kj;
+                    dx[xi] += gy * wa[wi];
+                    dw[wi] += gy * xa[xi];
+                }
+            }
+            Conv2d layer = new Conv2d(c, o, k, s, p, false, new Generator(1));
+            layer.namedParameters().get("weight").data().copyFrom(w);
+            try (NDManager m = root.newSubManager(); TorchNet net = new TorchNet(layer, m)) {
+                NDArray xn = Torch.toNd(m, x);
+                xn.setRequiresGradient(true);
+                try (GradientCollector gc = Torch.engine().newGradientCollector()) {
+                    gc.backward(net.conv2d(xn, "", s, p).mul(Torch.toNd(m, r)).sum());
+                }
+                assertClose(what + " libtorch d(input) vs float64", Torch.toTensor(xn.getGradient()), Tensor.fromArray(toFloat(dx), n, c, h, h));
+                assertClose(what + " libtorch d(weight) vs float64", net.grad("weight"), Tensor.fromArray(toFloat(dw), o, c, k, k));
+                // The same convolution without TorchNet's padding: report (not assert) whether this CPU has the fault.
+                NDArray xr = Torch.toNd(m, x), wr = Torch.toNd(m, w);
+                xr.setRequiresGradient(true);
+                try (GradientCollector gc = Torch.engine().newGradientCollector()) {
+                    gc.backward(ai.djl.nn.convolutional.Conv2d.conv2d(xr, wr, m.zeros(Torch.shape(o)), Torch.shape(s, s), Torch.shape(p, p),
+                            Torch.shape(1, 1), 1).singletonOrThrow().mul(Torch.toNd(m, r)).sum());
+                }
+                double raw = rel(Torch.toTensor(xr.getGradient()), Tensor.fromArray(toFloat(dx), n, c, h, h));
+                if (!(raw <= TOL))
+                    System.err.println("TorchParityTest: " + what + ": unpadded libtorch d(input) off by " + raw + " (known oneDNN fault)");
+            }
+        }
+    }
+
+    static float[] toFloat(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
+        return f;
+    }
+
     @Test
     void layerNorm() {
         LayerNorm ln = perturbed(new LayerNorm(8, 1e-6), 7);
@@ -176,18 +235,30 @@ class TorchParityTest {
     }
 
     /**
-     * Batch 1 (batch-norm statistics still over 8×8 / 6×6 positions). With batch 3, libtorch's input gradient
-     * through its convolutions came out wrong and varied from run to run (sometimes NaN) in this JVM, while its
-     * weight gradients and our input gradient matched a float64 direct-convolution reference (checked by hand:
-     * ours within 5e-7, libtorch off by up to 2.0 or NaN); with batch 1 libtorch matched the reference too.
+     * Batch 3, so batch-norm statistics span samples. Until TorchNet worked around it this test had to use batch 1:
+     * the 3×3 stride-1 convolutions here have 8 and 6 output channels, and for batch &gt; 1 libtorch's oneDNN kernel
+     * returned a wrong, run-to-run varying (sometimes NaN) input gradient for them; not a fault of our bridge (see
+     * {@link #conv2dGradientsBatch3AgainstDirectConvolution} and {@link TorchNet#conv2d}).
      */
     @Test
     void resnetBasicBlockTrainMode() {
         ResNet.BasicBlock withDownsample = perturbed(new ResNet.BasicBlock(4, 8, 2, new Generator(19)), 20);
         check("BasicBlock(downsample)", withDownsample, withDownsample::forward,
-                (net, x) -> net.basicBlock(x, "", 2, true), new int[]{1, 4, 8, 8}, 21);
+                (net, x) -> net.basicBlock(x, "", 2, true), new int[]{3, 4, 8, 8}, 21);
         ResNet.BasicBlock plain = perturbed(new ResNet.BasicBlock(6, 6, 1, new Generator(22)), 23);
-        check("BasicBlock", plain, plain::forward, (net, x) -> net.basicBlock(x, "", 1, true), new int[]{1, 6, 6, 6}, 24);
+        check("BasicBlock", plain, plain::forward, (net, x) -> net.basicBlock(x, "", 1, true), new int[]{3, 6, 6, 6}, 24);
+    }
+
+    /** The CNN of {@code bench compare}'s cnn-small step (its conv2 input gradient runs through oneDNN at batch &gt; 1). */
+    @Test
+    void cnnSmallForwardBackward() {
+        Module cnn = Presets.create("cnn-small", 3, 10, 34);
+        Tensor targets = Tensor.fromArray(new long[]{1, 8, 3}, 3);
+        try (NDManager m = root.newSubManager()) {
+            NDArray t = Torch.toNd(m, targets);
+            check("cnn-small", cnn, x -> Losses.crossEntropy(cnn.forward(x), targets, 0.0).reshape(1),
+                    (net, x) -> TorchNet.crossEntropy(net.cnnSmall(x), t, 0.0).reshape(1), new int[]{3, 3, 32, 32}, 35);
+        }
     }
 
     @Test
