@@ -15,6 +15,7 @@ import picocli.CommandLine.Unmatched;
  * command line replaces its default. JMH forks its JVMs with this JVM's class path.
  */
 @Command(name = "jmh",
+        customSynopsis = "dropit bench jmh [--help] [REGEX ...] [JMH option ...]",
         description = {
                 "Runs the JMH benchmarks: KernelBenchmarks (GEMM, elementwise, exact selection vs sort), LayerBenchmarks "
                         + "(softmax, layer norm, Linear and a vit-fmnist Transformer block forward+backward, plain vs DropIT), "
