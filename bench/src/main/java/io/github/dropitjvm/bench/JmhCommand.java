@@ -27,15 +27,16 @@ import picocli.CommandLine.Unmatched;
                         + "'-e REGEX' excludes, '-l' lists what would run.",
                 "",
                 "Every other argument goes to JMH (its help: -h). Defaults here, each replaced when given: "
-                        + "-wi 3 -i 3 -w 1 -r 1 -f 1 (3 warm-up + 3 measured iterations of 1 s, one fork per benchmark; the first "
-                        + "calls of a fresh JVM run the Vector API interpreted, seconds per call, hence 3 warm-ups). "
+                        + "-wi 5 -i 3 -w 1 -r 1 -f 1 (5 warm-up + 3 measured iterations of 1 s, one fork per benchmark: the first "
+                        + "calls of a fresh JVM run the Vector API interpreted, up to seconds per call, and C2 needs CPU time; "
+                        + "on a busy machine give more, e.g. -wi 8). "
                         + "Useful: -p threads=2 (one thread count instead of 1 and 2), -p batch=32, "
                         + "-rf json -rff result.json (machine-readable results)."},
         footer = {"", "Example: ./dropit bench jmh '(Layer|DropIt)Benchmarks' -p threads=2"})
 public final class JmhCommand implements Callable<Integer> {
     /** The defaults put before the user's arguments, as (JMH option, value) pairs. */
     static final List<String[]> DEFAULTS = List.of(
-            new String[]{"-wi", "3"}, new String[]{"-i", "3"}, new String[]{"-w", "1"}, new String[]{"-r", "1"}, new String[]{"-f", "1"});
+            new String[]{"-wi", "5"}, new String[]{"-i", "3"}, new String[]{"-w", "1"}, new String[]{"-r", "1"}, new String[]{"-f", "1"});
 
     @Option(names = "--help", usageHelp = true, description = "this help (JMH's own: -h)")
     boolean help;

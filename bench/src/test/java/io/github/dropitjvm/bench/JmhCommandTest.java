@@ -14,9 +14,9 @@ class JmhCommandTest {
 
     @Test
     void defaultsComeFirstAndTheUserArgumentsFollowUnchanged() {
-        assertArrayEquals(new String[]{"-wi", "3", "-i", "3", "-w", "1", "-r", "1", "-f", "1", "LayerBenchmarks", "-p", "threads=2"},
+        assertArrayEquals(new String[]{"-wi", "5", "-i", "3", "-w", "1", "-r", "1", "-f", "1", "LayerBenchmarks", "-p", "threads=2"},
                 JmhCommand.jmhArgs(List.of("LayerBenchmarks", "-p", "threads=2")));
-        assertArrayEquals(new String[]{"-wi", "3", "-i", "3", "-w", "1", "-r", "1", "-f", "1"}, JmhCommand.jmhArgs(List.of()));
+        assertArrayEquals(new String[]{"-wi", "5", "-i", "3", "-w", "1", "-r", "1", "-f", "1"}, JmhCommand.jmhArgs(List.of()));
     }
 
     @Test
@@ -38,7 +38,7 @@ class JmhCommandTest {
         assertEquals(0, cli.execute("jmh", "--help"));
         String help = out.toString();
         for (String s : List.of("Usage: dropit bench jmh", "regular expression", "LayerBenchmarks", "DropItBenchmarks",
-                "KernelBenchmarks", "-wi 3 -i 3 -w 1 -r 1 -f 1", "-p threads=2"))
+                "KernelBenchmarks", "-wi 5 -i 3 -w 1 -r 1 -f 1", "-p threads=2"))
             assertTrue(help.contains(s), s + " missing in:\n" + help);
     }
 }
