@@ -3,6 +3,7 @@ package io.github.dropitjvm.bench;
 import io.github.dropitjvm.dropit.CacheFormat;
 import io.github.dropitjvm.dropit.DropItPacker;
 import io.github.dropitjvm.dropit.Strategy;
+import io.github.dropitjvm.tensor.DType;
 import io.github.dropitjvm.tensor.DropItKernels;
 import io.github.dropitjvm.tensor.Generator;
 import io.github.dropitjvm.tensor.Tensor;
@@ -25,9 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * DropIT's own work on one vit-fmnist Linear input ([64, 50, 96] N(0, 1) floats, 307 200 elements; γ 0.9 keeps
  * k = 30 720), issue 7:
  * <ul>
- * <li>{@code select}: the keep mask of the {@code strategy} — {@code exact-mink} (radix select of the k largest |x|)
- *     or {@code approx-mink} (threshold from a 4096-element sample, one comparison pass) — on the same tensor,
- *     computed as {@link DropItPacker#pack} does for that {@link Strategy};
+ * <li>{@code select}: the keep mask and compacted values of the {@code strategy} — {@code exact-mink} (radix select of
+ *     the k largest |x|, then compaction) or {@code approx-mink} (threshold from a 4096-element sample, one fused
+ *     compare-and-compress pass) — on the same tensor, as {@link DropItPacker#pack} runs them;
  * <li>{@code pack}: {@link DropItPacker#pack} (exact min-k selection + compaction of the kept values + positions in
  *     the {@code format}: {@code bitmask-fp32} or {@code index32-fp32}), what a DropIT layer's forward adds;
  * <li>{@code unpack}: {@link DropItPacker#unpack} of that cache back to the dense x̂ (kept values at their positions,
@@ -97,12 +98,16 @@ public class DropItBenchmarks {
         }
     }
 
-    /** The keep mask (BIT tensor) of exact or approximate min-k, as the packer selects for that strategy. */
+    /**
+     * Selection with its compaction, as the packer runs it for that strategy: exact min-k selects then compacts;
+     * approx-mink compares against its sampled threshold and writes the mask words and kept values in one fused pass
+     * (on the CPU), so timing its selection alone would miss what it saves.
+     */
     @Benchmark
-    public Tensor select(SelectState st) {
+    public DropItKernels.Pack select(SelectState st) {
         return switch (st.s) {
-            case EXACT_MINK -> DropItKernels.selectTopAbs(st.x, st.k, "bench");
-            case APPROX_MINK -> DropItKernels.selectApproxTopAbs(st.x, st.k, DropItKernels.APPROX_SAMPLE, 0, 0, 0, "bench");
+            case EXACT_MINK -> DropItKernels.packTopAbs(st.x, st.k, DType.FLOAT32, "bench");
+            case APPROX_MINK -> DropItKernels.packApproxTopAbs(st.x, st.k, DropItKernels.APPROX_SAMPLE, 0, 0, 0, DType.FLOAT32, "bench");
             case RANDOM -> throw new AssertionError();
         };
     }
