@@ -24,6 +24,16 @@ public interface Backend {
     /** A new zero-filled storage. */
     Storage allocate(DType dtype, long length);
 
+    /**
+     * A new storage whose contents are unspecified, for an output the kernel called next overwrites entirely
+     * (elementwise, copy, matmul with beta 0, softmax): it saves the zero fill, a whole write pass over the output.
+     * Never for an output a kernel accumulates into or writes partly, nor for BIT outputs (written by
+     * read-modify-write of their words). Accounted exactly as {@link #allocate}. Default: {@link #allocate}.
+     */
+    default Storage allocateUninitialized(DType dtype, long length) {
+        return allocate(dtype, length);
+    }
+
     /** Waits until every kernel queued so far has finished. */
     void synchronize();
 

@@ -43,7 +43,8 @@ public final class CpuBackend implements Backend {
     @Override public String name() { return "cpu"; }
     @Override public MemoryTracker memory() { return memory; }
     @Override public long maxElements() { return MAX_ELEMENTS; }
-    @Override public Storage allocate(DType dtype, long length) { return CpuStorage.allocate(this, dtype, length); }
+    @Override public Storage allocate(DType dtype, long length) { return CpuStorage.allocate(this, dtype, length, true); }
+    @Override public Storage allocateUninitialized(DType dtype, long length) { return CpuStorage.allocate(this, dtype, length, false); }
     @Override public void synchronize() {}
 
     static CpuStorage cpu(Tensor t) {
