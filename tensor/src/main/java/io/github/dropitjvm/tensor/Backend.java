@@ -107,6 +107,19 @@ public interface Backend {
     void layerNorm(Tensor x, int normDims, Tensor weight, Tensor bias, double eps, Tensor out, Tensor mean, Tensor rstd);
 
     /**
+     * Fused layer-norm backward, if this backend has one: from the upstream gradient g, the saved input x and its
+     * per-group mean and rstd, with x̂ = (x − mean)·rstd and ĝ = g·weight, writes gx = rstd·(ĝ − mean(ĝ) −
+     * x̂·mean(ĝ·x̂)) (means over the group), gw = Σ g·x̂ and gb = Σ g (sums over the groups); any of gx, gw, gb
+     * may be null (not wanted), weight may be null. Outputs are fresh and contiguous; their contents on entry are
+     * unspecified. Returns false (writing nothing) when the backend has no fused kernel: the caller then composes
+     * the same formula from tensor ops ({@link NnKernels#layerNormBackward}).
+     */
+    default boolean layerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normDims,
+                                      Tensor gx, Tensor gw, Tensor gb) {
+        return false;
+    }
+
+    /**
      * Batch norm of x (N, C, ...) per channel. Training: statistics of the batch, written to mean and rstd
      * (biased variance, as PyTorch normalizes). Inference (useRunning): normalizes with runningMean/runningVar
      * and leaves mean/rstd untouched. weight and bias may be null.

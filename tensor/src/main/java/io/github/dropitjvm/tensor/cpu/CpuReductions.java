@@ -280,6 +280,68 @@ final class CpuReductions {
         }
     }
 
+    /** Groups per block of the fused layer-norm backward: fixed, so gw/gb add up in the same order on any thread count. */
+    private static final int LN_BLOCK = 64;
+
+    /**
+     * Fused layer-norm backward (Backend.layerNormBackward): per group, pass 1 sums ĝ and ĝ·x̂ (double) and adds
+     * g·x̂ and g into the block's gw/gb partial sums, pass 2 writes gx. Blocks of LN_BLOCK groups run over the
+     * pool; their partial sums are then added in block order.
+     */
+    static void layerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normDims,
+                                  Tensor gx, Tensor gw, Tensor gb) {
+        Tensor gc = g.contiguous(), xc = x.contiguous(), mc = mean.contiguous(), rc = rstd.contiguous();
+        Tensor wc = weight == null ? null : weight.contiguous();
+        float[] ga = CpuBackend.cpu(gc).floats(), xa = CpuBackend.cpu(xc).floats();
+        float[] mu = CpuBackend.cpu(mc).floats(), rs = CpuBackend.cpu(rc).floats();
+        float[] w = wc == null ? null : CpuBackend.cpu(wc).floats();
+        float[] dx = gx == null ? null : CpuBackend.cpu(gx).floats();
+        int gOff = (int) gc.offset(), xOff = (int) xc.offset(), mOff = (int) mc.offset(), rOff = (int) rc.offset();
+        int wOff = wc == null ? 0 : (int) wc.offset(), dxOff = gx == null ? 0 : (int) gx.offset();
+        int[] s = x.shape();
+        int d = 1;
+        for (int i = s.length - normDims; i < s.length; i++) d *= s[i];
+        int groups = d == 0 ? 0 : (int) (x.numel() / d);
+        int blocks = (groups + LN_BLOCK - 1) / LN_BLOCK, dd = d;
+        boolean sums = gw != null || gb != null;
+        double[][] pw = new double[gw != null ? blocks : 0][], pb = new double[gb != null ? blocks : 0][];
+        WorkerPool.Body body = bi -> {
+            double[] sw = gw != null ? (pw[bi] = new double[dd]) : null, sb = gb != null ? (pb[bi] = new double[dd]) : null;
+            for (int grp = bi * LN_BLOCK, end = Math.min(groups, grp + LN_BLOCK); grp < end; grp++) {
+                int p = grp * dd;
+                double m = mu[mOff + grp], r = rs[rOff + grp], s1 = 0, s2 = 0;
+                for (int j = 0; j < dd; j++) {
+                    double gj = ga[gOff + p + j], xh = (xa[xOff + p + j] - m) * r;
+                    double gh = w == null ? gj : gj * w[wOff + j];
+                    s1 += gh;
+                    s2 += gh * xh;
+                    if (sw != null) sw[j] += gj * xh;
+                    if (sb != null) sb[j] += gj;
+                }
+                if (dx == null) continue;
+                double m1 = s1 / dd, m2 = s2 / dd;
+                for (int j = 0; j < dd; j++) {
+                    double xh = (xa[xOff + p + j] - m) * r;
+                    double gh = w == null ? ga[gOff + p + j] : ga[gOff + p + j] * (double) w[wOff + j];
+                    dx[dxOff + p + j] = (float) (r * (gh - m1 - xh * m2));
+                }
+            }
+        };
+        if (blocks == 1) body.run(0);
+        else if (blocks > 1) WorkerPool.shared().parallelFor(blocks, body);
+        if (!sums) return;
+        if (gw != null) reduceBlocks(pw, CpuBackend.cpu(gw).floats(), (int) gw.offset(), d);
+        if (gb != null) reduceBlocks(pb, CpuBackend.cpu(gb).floats(), (int) gb.offset(), d);
+    }
+
+    private static void reduceBlocks(double[][] partial, float[] o, int off, int d) {
+        for (int j = 0; j < d; j++) {
+            double t = 0;
+            for (double[] p : partial) t += p[j];
+            o[off + j] = (float) t;
+        }
+    }
+
     static void batchNorm(Tensor x, Tensor weight, Tensor bias, Tensor runningMean, Tensor runningVar, boolean useRunning,
                           double eps, Tensor out, Tensor mean, Tensor rstd) {
         Tensor xc = x.contiguous();
