@@ -127,6 +127,16 @@ public interface Backend {
     void batchNorm(Tensor x, Tensor weight, Tensor bias, Tensor runningMean, Tensor runningVar, boolean useRunning,
                    double eps, Tensor out, Tensor mean, Tensor rstd);
 
+    /**
+     * Fused batch-norm backward, if this backend has one (see {@link NnKernels#batchNormBackward} for the formula):
+     * mean, rstd and weight are [C] (weight may be null); gx (x's shape), gw and gb ([C]) are fresh, contiguous,
+     * any may be null. Returns false (writing nothing) when the backend has no fused kernel.
+     */
+    default boolean batchNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, boolean training,
+                                      Tensor gx, Tensor gw, Tensor gb) {
+        return false;
+    }
+
     // ---- convolution and pooling ----
 
     /** im2col of x (N, C, H, W) into cols (N, C·kh·kw, OH·OW), zero padding. */

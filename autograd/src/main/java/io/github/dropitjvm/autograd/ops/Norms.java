@@ -71,20 +71,10 @@ public final class Norms {
         SavedTensor sx = needX ? f.save(x) : null, sm = needX ? f.save(mean) : null, sr = needX ? f.save(rstd) : null;
         SavedTensor sw = f.needs(0) && weight != null ? f.save(weight) : null;
         return f.output(r.out(), g -> {
-            Tensor gx = null, gw = null, gb = null;
-            if (f.needs(2)) gb = g.sum(reduce, false);
-            if (needX) {
-                Tensor rs = sr.get().reshape(statShape);
-                Tensor xhat = sx.get().sub(sm.get().reshape(statShape)).mul(rs);
-                if (f.needs(1)) gw = g.mul(xhat).sum(reduce, false);
-                if (f.needs(0)) {
-                    Tensor gh = sw == null ? g : g.mul(sw.get().reshape(statShape));
-                    gx = training
-                            ? rs.mul(gh.sub(gh.mean(reduce, true)).sub(xhat.mul(gh.mul(xhat).mean(reduce, true))))
-                            : gh.mul(rs);
-                }
-            }
-            return new Tensor[]{gx, gw, gb};
+            if (!needX) return new Tensor[]{null, null, f.needs(2) ? g.sum(reduce, false) : null};
+            NnKernels.NormGrads d = NnKernels.batchNormBackward(g, sx.get(), sm.get(), sr.get(), sw == null ? null : sw.get(), training,
+                    f.needs(0), f.needs(1), f.needs(2));
+            return new Tensor[]{d.gx(), d.gw(), d.gb()};
         });
     }
 

@@ -51,6 +51,12 @@ public final class CpuBackend implements Backend {
         CpuReductions.layerNormBackward(g, x, mean, rstd, weight, normDims, gx, gw, gb);
         return true;
     }
+    @Override
+    public boolean batchNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, boolean training,
+                                     Tensor gx, Tensor gw, Tensor gb) {
+        CpuReductions.batchNormBackward(g, x, mean, rstd, weight, training, gx, gw, gb);
+        return true;
+    }
     @Override public void synchronize() {}
 
     static CpuStorage cpu(Tensor t) {

@@ -350,7 +350,8 @@ final class CpuReductions {
         int spatial = c == 0 || n == 0 ? 0 : (int) (x.numel() / ((long) n * c));
         int base = (int) xc.offset();
         float[] mu = CpuBackend.cpu(mean).floats(), rs = CpuBackend.cpu(rstd).floats();
-        for (int ch = 0; ch < c; ch++) {
+        // One task per channel (its statistics and its outputs): the same sums on any thread count.
+        WorkerPool.Body body = ch -> {
             double m, r;
             if (useRunning) {
                 m = runningMean.get(ch);
@@ -381,6 +382,51 @@ final class CpuReductions {
                 int p = base + (i * c + ch) * spatial, q = (i * c + ch) * spatial;
                 for (int j = 0; j < spatial; j++) o[q + j] = (float) (a[p + j] * scale + shift);
             }
-        }
+        };
+        if ((long) n * c * spatial < (1 << 15)) for (int ch = 0; ch < c; ch++) body.run(ch);
+        else WorkerPool.shared().parallelFor(c, body);
+    }
+
+    /**
+     * Fused batch-norm backward (Backend.batchNormBackward), one task per channel: pass 1 sums g and g·x̂ over N
+     * and the spatial positions (double), which are gb and gw; pass 2 writes gx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))
+     * with ĝ = g·w (training) or ĝ·rstd (inference).
+     */
+    static void batchNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, boolean training,
+                                  Tensor gx, Tensor gw, Tensor gb) {
+        Tensor gc = g.contiguous(), xc = x.contiguous();
+        float[] ga = CpuBackend.cpu(gc).floats(), xa = CpuBackend.cpu(xc).floats();
+        float[] dx = gx == null ? null : CpuBackend.cpu(gx).floats();
+        float[] dw = gw == null ? null : CpuBackend.cpu(gw).floats(), db = gb == null ? null : CpuBackend.cpu(gb).floats();
+        int gOff = (int) gc.offset(), xOff = (int) xc.offset();
+        int dxOff = gx == null ? 0 : (int) gx.offset(), dwOff = gw == null ? 0 : (int) gw.offset(), dbOff = gb == null ? 0 : (int) gb.offset();
+        int n = x.size(0), c = x.size(1);
+        int spatial = c == 0 || n == 0 ? 0 : (int) (x.numel() / ((long) n * c));
+        long cnt = (long) n * spatial;
+        WorkerPool.Body body = ch -> {
+            double m = mean.get(ch), r = rstd.get(ch), w = weight == null ? 1.0 : weight.get(ch);
+            double sg = 0, sgx = 0;
+            for (int i = 0; i < n; i++) {
+                int p = (i * c + ch) * spatial;
+                for (int j = 0; j < spatial; j++) {
+                    double gj = ga[gOff + p + j];
+                    sg += gj;
+                    sgx += gj * ((xa[xOff + p + j] - m) * r);
+                }
+            }
+            if (db != null) db[dbOff + ch] = (float) sg;
+            if (dw != null) dw[dwOff + ch] = (float) sgx;
+            if (dx == null) return;
+            double m1 = training && cnt > 0 ? w * sg / cnt : 0, m2 = training && cnt > 0 ? w * sgx / cnt : 0;
+            for (int i = 0; i < n; i++) {
+                int p = (i * c + ch) * spatial;
+                for (int j = 0; j < spatial; j++) {
+                    double gh = ga[gOff + p + j] * w;
+                    dx[dxOff + p + j] = (float) (training ? r * (gh - m1 - (xa[xOff + p + j] - m) * r * m2) : gh * r);
+                }
+            }
+        };
+        if ((long) n * c * spatial < (1 << 15)) for (int ch = 0; ch < c; ch++) body.run(ch);
+        else WorkerPool.shared().parallelFor(c, body);
     }
 }
