@@ -1,7 +1,9 @@
 package io.github.dropitjvm.bench;
 
+import io.github.dropitjvm.tensor.Conv2dGeometry;
 import io.github.dropitjvm.tensor.DropItKernels;
 import io.github.dropitjvm.tensor.Generator;
+import io.github.dropitjvm.tensor.NnKernels;
 import io.github.dropitjvm.tensor.Tensor;
 import io.github.dropitjvm.tensor.UnaryOp;
 import io.github.dropitjvm.tensor.BinaryOp;
@@ -30,6 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <li>{@code selectTopAbs} (exact min-k keep mask, γ = 0.9) over 16M normal floats against {@code sort}
  *     ({@link Arrays#sort(float[])} of a copy of the same data; the copy is timed in both, as clone in sort and as
  *     the mask allocation in select).
+ * <li>{@code im2col}, {@code col2im}, {@code batchNormBackward}: a resnet20 stage-1 activation, (64, 16, 32, 32),
+ *     3×3 stride 1 padding 1 (cols 64×144×1024 floats).
  * </ul>
  * Run: {@code ./dropit bench jmh KernelBenchmarks} (JMH options after it, e.g. {@code -p threads=1}).
  */
@@ -37,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx6g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx6g"})
 public class KernelBenchmarks {
     /** Shared operands of the elementwise and selection benchmarks. */
     @State(Scope.Benchmark)
@@ -123,6 +127,46 @@ public class KernelBenchmarks {
     public Tensor geluGrad(Data d) {
         CpuBackend.INSTANCE.unary(UnaryOp.GELU_GRAD, d.x, d.out, 0, 0);
         return d.out;
+    }
+
+    /** Operands of the convolution-side kernels: a resnet20 stage-1 activation and its upstream gradient. */
+    @State(Scope.Benchmark)
+    public static class Conv {
+        @Param({"1", "2"})
+        public int threads;
+
+        Tensor x, g, cols, weight, mean, rstd;
+        Conv2dGeometry geo;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            CpuBackend.setThreads(threads);
+            Generator gen = new Generator(13);
+            x = Tensor.randn(gen, 64, 16, 32, 32);
+            g = Tensor.randn(gen, 64, 16, 32, 32);
+            weight = Tensor.randn(gen, 16);
+            geo = NnKernels.geometry("bench", x, 3, 3, 1, 1, 1, 1);
+            cols = NnKernels.im2col(x, geo);
+            NnKernels.NormResult r = NnKernels.batchNorm(x, weight, null, null, null, true, 1e-5);
+            mean = r.mean();
+            rstd = r.rstd();
+        }
+    }
+
+    @Benchmark
+    public Tensor im2col(Conv c) {
+        return NnKernels.im2col(c.x, c.geo);
+    }
+
+    @Benchmark
+    public Tensor col2im(Conv c) {
+        return NnKernels.col2im(c.cols, c.geo);
+    }
+
+    /** gx, gw and gb of a training-mode batch norm (fused on the CPU). */
+    @Benchmark
+    public NnKernels.NormGrads batchNormBackward(Conv c) {
+        return NnKernels.batchNormBackward(c.g, c.x, c.mean, c.rstd, c.weight, true, true, true, true);
     }
 
     @Benchmark

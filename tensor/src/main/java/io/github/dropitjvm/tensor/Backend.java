@@ -24,6 +24,16 @@ public interface Backend {
     /** A new zero-filled storage. */
     Storage allocate(DType dtype, long length);
 
+    /**
+     * A new storage whose contents are unspecified, for an output the kernel called next overwrites entirely
+     * (elementwise, copy, matmul with beta 0, softmax): it saves the zero fill, a whole write pass over the output.
+     * Never for an output a kernel accumulates into or writes partly, nor for BIT outputs (written by
+     * read-modify-write of their words). Accounted exactly as {@link #allocate}. Default: {@link #allocate}.
+     */
+    default Storage allocateUninitialized(DType dtype, long length) {
+        return allocate(dtype, length);
+    }
+
     /** Waits until every kernel queued so far has finished. */
     void synchronize();
 
@@ -97,12 +107,35 @@ public interface Backend {
     void layerNorm(Tensor x, int normDims, Tensor weight, Tensor bias, double eps, Tensor out, Tensor mean, Tensor rstd);
 
     /**
+     * Fused layer-norm backward, if this backend has one: from the upstream gradient g, the saved input x and its
+     * per-group mean and rstd, with x̂ = (x − mean)·rstd and ĝ = g·weight, writes gx = rstd·(ĝ − mean(ĝ) −
+     * x̂·mean(ĝ·x̂)) (means over the group), gw = Σ g·x̂ and gb = Σ g (sums over the groups); any of gx, gw, gb
+     * may be null (not wanted), weight may be null. Outputs are fresh and contiguous; their contents on entry are
+     * unspecified. Returns false (writing nothing) when the backend has no fused kernel: the caller then composes
+     * the same formula from tensor ops ({@link NnKernels#layerNormBackward}).
+     */
+    default boolean layerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normDims,
+                                      Tensor gx, Tensor gw, Tensor gb) {
+        return false;
+    }
+
+    /**
      * Batch norm of x (N, C, ...) per channel. Training: statistics of the batch, written to mean and rstd
      * (biased variance, as PyTorch normalizes). Inference (useRunning): normalizes with runningMean/runningVar
      * and leaves mean/rstd untouched. weight and bias may be null.
      */
     void batchNorm(Tensor x, Tensor weight, Tensor bias, Tensor runningMean, Tensor runningVar, boolean useRunning,
                    double eps, Tensor out, Tensor mean, Tensor rstd);
+
+    /**
+     * Fused batch-norm backward, if this backend has one (see {@link NnKernels#batchNormBackward} for the formula):
+     * mean, rstd and weight are [C] (weight may be null); gx (x's shape), gw and gb ([C]) are fresh, contiguous,
+     * any may be null. Returns false (writing nothing) when the backend has no fused kernel.
+     */
+    default boolean batchNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, boolean training,
+                                      Tensor gx, Tensor gw, Tensor gb) {
+        return false;
+    }
 
     // ---- convolution and pooling ----
 

@@ -33,6 +33,76 @@ public final class NnKernels {
         return new NormResult(out, mean, rstd);
     }
 
+    /** Layer-norm gradients; a null entry was not asked for. */
+    public record NormGrads(Tensor gx, Tensor gw, Tensor gb) {}
+
+    /**
+     * Layer-norm backward over the trailing normDims dimensions, from the upstream gradient g (x's shape), the
+     * saved input x and the per-group mean and rstd of the forward: with x̂ = (x − mean)·rstd and ĝ = g·weight,
+     * gx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), gw = Σ g·x̂ and gb = Σ g over the groups (shape of the normalized
+     * dimensions). One fused kernel where the backend has it (CPU: two passes over each group), else this
+     * formula in tensor ops (about ten passes).
+     */
+    public static NormGrads layerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normDims,
+                                              boolean needX, boolean needW, boolean needB) {
+        int r = x.rank();
+        int[] norm = new int[normDims], lead = new int[r - normDims];
+        for (int i = 0; i < r - normDims; i++) lead[i] = i;
+        for (int i = 0; i < normDims; i++) norm[i] = r - normDims + i;
+        int[] normShape = java.util.Arrays.copyOfRange(x.shape(), r - normDims, r);
+        Tensor gx = needX ? x.newZeros(DType.FLOAT32, x.shape()) : null;
+        Tensor gw = needW ? x.newZeros(DType.FLOAT32, normShape) : null;
+        Tensor gb = needB ? x.newZeros(DType.FLOAT32, normShape) : null;
+        if (x.backend().layerNormBackward(g, x, mean, rstd, weight, normDims, gx, gw, gb)) return new NormGrads(gx, gw, gb);
+        for (Tensor unused : new Tensor[]{gx, gw, gb}) if (unused != null) unused.storage().close();   // GPU memory back now
+        gb = needB ? g.sum(lead, false) : null;
+        if (needX || needW) {
+            Tensor xhat = x.sub(mean).mul(rstd);
+            gw = needW ? g.mul(xhat).sum(lead, false) : null;
+            if (needX) {
+                Tensor gh = weight == null ? g : g.mul(weight);
+                gx = rstd.mul(gh.sub(gh.mean(norm, true)).sub(xhat.mul(gh.mul(xhat).mean(norm, true))));
+            }
+        }
+        return new NormGrads(gx, gw, gb);
+    }
+
+    /**
+     * Batch-norm backward for x (N, C, ...) from the upstream gradient g, the saved input and the per-channel mean
+     * and rstd ([C]) used in the forward: with x̂ = (x − mean)·rstd and ĝ = g·weight, gx = rstd·(ĝ − mean(ĝ) −
+     * x̂·mean(ĝ·x̂)) in training (means over N and the spatial dimensions), gx = ĝ·rstd in inference; gw = Σ g·x̂,
+     * gb = Σ g per channel. One fused kernel where the backend has it (CPU: two passes per channel), else this
+     * formula in tensor ops.
+     */
+    public static NormGrads batchNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, boolean training,
+                                              boolean needX, boolean needW, boolean needB) {
+        int c = x.size(1);
+        Tensor gx = needX ? x.newZeros(DType.FLOAT32, x.shape()) : null;
+        Tensor gw = needW ? x.newZeros(DType.FLOAT32, c) : null;
+        Tensor gb = needB ? x.newZeros(DType.FLOAT32, c) : null;
+        if (x.backend().batchNormBackward(g, x, mean, rstd, weight, training, gx, gw, gb)) return new NormGrads(gx, gw, gb);
+        for (Tensor unused : new Tensor[]{gx, gw, gb}) if (unused != null) unused.storage().close();   // GPU memory back now
+        int[] statShape = new int[x.rank()];
+        java.util.Arrays.fill(statShape, 1);
+        statShape[1] = c;
+        int[] reduce = new int[x.rank() - 1];
+        for (int i = 2; i < x.rank(); i++) reduce[i - 1] = i;
+        gb = needB ? g.sum(reduce, false) : null;
+        gw = gx = null;
+        if (needX || needW) {
+            Tensor rs = rstd.reshape(statShape);
+            Tensor xhat = x.sub(mean.reshape(statShape)).mul(rs);
+            if (needW) gw = g.mul(xhat).sum(reduce, false);
+            if (needX) {
+                Tensor gh = weight == null ? g : g.mul(weight.reshape(statShape));
+                gx = training
+                        ? rs.mul(gh.sub(gh.mean(reduce, true)).sub(xhat.mul(gh.mul(xhat).mean(reduce, true))))
+                        : gh.mul(rs);
+            }
+        }
+        return new NormGrads(gx, gw, gb);
+    }
+
     /**
      * Batch norm of x (N, C, ...) per channel. Training mode uses the batch statistics (mean and rstd are
      * returned, shape [C]) and does not touch the running statistics (the caller updates them); inference uses

@@ -127,6 +127,18 @@ public final class Tensor {
         return zeros(backend(), dtype, shape);
     }
 
+    /**
+     * A new contiguous result on this tensor's backend whose contents are unspecified ({@link
+     * Backend#allocateUninitialized}): only for the output of a kernel that writes every element (elementwise, copy,
+     * where, matmul with beta 0, softmax). BIT results are zeroed: their kernels set bits in place.
+     */
+    private Tensor newResult(DType dtype, int... shape) {
+        if (dtype == DType.BIT) return newZeros(dtype, shape);
+        long n = Shape.numel("result", shape);
+        if (n > backend().maxElements()) return newZeros(dtype, shape);   // zeros() names the op and the limit
+        return new Tensor(backend().allocateUninitialized(dtype, n), shape, Shape.contiguousStrides(shape), 0);
+    }
+
     // ------------------------------------------------------------------ properties
 
     public Storage storage() {
@@ -266,7 +278,7 @@ public final class Tensor {
     public Tensor to(DType dtype) {
         requireOpen("to", this);
         if (dtype == dtype()) return this;
-        Tensor out = newZeros(dtype, shape);
+        Tensor out = newResult(dtype, shape);
         backend().copy(this, out);
         return out;
     }
@@ -478,7 +490,7 @@ public final class Tensor {
     /** A fresh contiguous copy. */
     public Tensor copy() {
         requireOpen("copy", this);
-        Tensor out = newZeros(dtype(), shape);
+        Tensor out = newResult(dtype(), shape);
         backend().copy(this, out);
         return out;
     }
@@ -575,14 +587,14 @@ public final class Tensor {
         sameBackend("where", cond, a);
         sameBackend("where", a, b);
         int[] s = Shape.broadcast("where", Shape.broadcast("where", cond.shape, a.shape), b.shape);
-        Tensor out = a.newZeros(DType.FLOAT32, s);
+        Tensor out = a.newResult(DType.FLOAT32, s);
         a.backend().where(cond.expandTo("where", s), a.expandTo("where", s), b.expandTo("where", s), out);
         return out;
     }
 
     private Tensor unary(UnaryOp op, double p0, double p1) {
         requireFloat(op.name().toLowerCase(), this);
-        Tensor out = newZeros(DType.FLOAT32, shape);
+        Tensor out = newResult(DType.FLOAT32, shape);
         backend().unary(op, this, out, p0, p1);
         return out;
     }
@@ -593,7 +605,7 @@ public final class Tensor {
         requireFloat(name, o);
         sameBackend(name, this, o);
         int[] s = Shape.broadcast(name, shape, o.shape);
-        Tensor out = newZeros(op.isComparison() ? DType.BIT : DType.FLOAT32, s);
+        Tensor out = newResult(op.isComparison() ? DType.BIT : DType.FLOAT32, s);
         backend().binary(op, expandTo(name, s), o.expandTo(name, s), out);
         return out;
     }
@@ -696,7 +708,7 @@ public final class Tensor {
         as[r - 2] = m; as[r - 1] = k;
         bs[r - 2] = k; bs[r - 1] = n;
         os[r - 2] = m; os[r - 1] = n;
-        Tensor out = newZeros(DType.FLOAT32, os);
+        Tensor out = newResult(DType.FLOAT32, os);
         backend().matmul(a.expand(as), b.expand(bs), out, 0f);
         if (rank() == 1) out = out.squeeze(r - 2);
         if (o.rank() == 1) out = out.squeeze(out.rank() - 1);
@@ -715,7 +727,7 @@ public final class Tensor {
         String name = log ? "logSoftmax" : "softmax";
         requireFloat(name, this);
         int d = Shape.dim(name, dim, shape);
-        Tensor out = newZeros(DType.FLOAT32, shape);
+        Tensor out = newResult(DType.FLOAT32, shape);
         backend().softmax(this, d, log, out);
         return out;
     }

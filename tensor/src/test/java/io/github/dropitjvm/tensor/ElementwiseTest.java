@@ -106,6 +106,37 @@ class ElementwiseTest {
     }
 
     /**
+     * The vectorised tanh (exp form, small-|x| branch below 2⁻¹²) on the values where such a formula breaks: signed
+     * zeros (sign kept), subnormals, both sides of the 2⁻¹² switch, where tanh rounds to ±1 and beyond, float's
+     * extremes, ±∞ and NaN; then a dense sweep of [−12, 12]. Contiguous lengths that are multiples of every vector
+     * width, so the values go through the vector loop and not the scalar tail.
+     */
+    @Test
+    void tanhEdgeCasesMatchTheReference() {
+        float s = 0x1p-12f;
+        float[] edge = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MAX_VALUE, -Float.MAX_VALUE,
+                Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, -Float.MIN_NORMAL, 1e-30f, -1e-30f, 1e-7f, -1e-7f,
+                s, -s, Math.nextDown(s), -Math.nextDown(s), Math.nextUp(s), -Math.nextUp(s), 2 * s, -2 * s, 0.5f, -0.5f,
+                1f, -1f, 8.3f, -8.3f, 9.01f, -9.01f, 10f, -10f, 20f, -20f, 60f, -60f, 61f, -61f, 100f, -100f, 1e10f, -1e10f,
+                Float.NaN, 3f, -3f, 0.1f, -0.1f};
+        float[] xs = java.util.Arrays.copyOf(edge, 64);
+        Twin x = Twin.of("tanh edge values", xs, xs.length);
+        Tensor out = x.t().tanh();
+        Compare.ulps("tanh of edge values", Ref.map(x.r(), Math::tanh), out, 4);
+        float[] o = out.toFloatArray();
+        assertEquals(0, Float.floatToRawIntBits(o[0]), "tanh(+0) is +0");
+        assertEquals(0x80000000, Float.floatToRawIntBits(o[1]), "tanh(-0) is -0");
+        float[] sweep = new float[24576];
+        for (int i = 0; i < sweep.length; i++) sweep[i] = -12f + 24f * i / sweep.length;
+        Twin w = Twin.of("tanh sweep", sweep, sweep.length);
+        Compare.ulps("tanh sweep", Ref.map(w.r(), Math::tanh), w.t().tanh(), 4);
+        float[] small = new float[4096];
+        for (int i = 0; i < small.length; i++) small[i] = (i - 2048) * 0x1p-21f;
+        Twin sm = Twin.of("tanh near 0", small, small.length);
+        Compare.ulps("tanh near 0", Ref.map(sm.r(), Math::tanh), sm.t().tanh(), 4);
+    }
+
+    /**
      * GELU's derivative (the vectorised kernel GELU's backward uses) against the float64 reference: 4 ulps of the
      * result plus 4·2⁻²⁴ of the summed terms' size, since Φ(x) and x·φ(x) cancel near the root x ≈ −0.7518, where
      * no float32 evaluation can be relatively accurate. Odd sizes around the vector width, strided views, the far

@@ -187,7 +187,9 @@ class NnKernelsTest {
     static final int[][] GEOMETRIES = {
             {2, 3, 7, 9, 3, 3, 1, 1, 1, 1}, {1, 2, 8, 8, 2, 2, 2, 2, 0, 0}, {2, 1, 9, 7, 3, 3, 2, 2, 1, 1},
             {1, 3, 5, 6, 1, 1, 1, 1, 0, 0}, {2, 2, 6, 11, 2, 3, 1, 2, 1, 0}, {1, 1, 1, 1, 1, 1, 1, 1, 0, 0},
-            {1, 4, 33, 7, 5, 3, 3, 2, 2, 1}, {1, 1, 3, 3, 3, 3, 1, 1, 2, 2}};
+            {1, 4, 33, 7, 5, 3, 3, 2, 2, 1}, {1, 1, 3, 3, 3, 3, 1, 1, 2, 2},
+            // Large enough to be split over the worker pool; stride 1 (the arraycopy path) and stride 2.
+            {2, 16, 32, 32, 3, 3, 1, 1, 1, 1}, {2, 8, 33, 31, 3, 3, 2, 2, 1, 1}};
 
     private static Conv2dGeometry geometry(Tensor x, int[] g) {
         return NnKernels.geometry("test", x, g[4], g[5], g[6], g[7], g[8], g[9]);
@@ -258,7 +260,7 @@ class NnKernelsTest {
     @Test
     void maxPoolValuesIndicesAndBackward() {
         for (int[] p : POOLS)
-            for (int[] shape : new int[][]{{2, 3, 7, 9}, {1, 1, 8, 8}, {1, 2, 3, 5}})
+            for (int[] shape : new int[][]{{2, 3, 7, 9}, {1, 1, 8, 8}, {1, 2, 3, 5}, {2, 16, 40, 40}})
                 for (Twin x : Twin.layouts(rng, shape)) {
                     Ref.Window win = new Ref.Window(p[0], p[0], p[1], p[1], p[2], p[2]);
                     if (shape[2] + 2 * p[2] < p[0] || shape[3] + 2 * p[2] < p[0]) continue;
@@ -291,7 +293,7 @@ class NnKernelsTest {
     @Test
     void avgPoolCountsPaddingAndItsBackwardSpreadsEvenly() {
         for (int[] p : POOLS)
-            for (int[] shape : new int[][]{{2, 3, 7, 9}, {1, 1, 8, 8}, {1, 2, 3, 5}})
+            for (int[] shape : new int[][]{{2, 3, 7, 9}, {1, 1, 8, 8}, {1, 2, 3, 5}, {2, 16, 40, 40}})
                 for (Twin x : Twin.layouts(rng, shape)) {
                     if (shape[2] + 2 * p[2] < p[0] || shape[3] + 2 * p[2] < p[0]) continue;
                     Ref.Window win = new Ref.Window(p[0], p[0], p[1], p[1], p[2], p[2]);

@@ -39,21 +39,12 @@ public final class Norms {
         boolean needX = f.needs(0) || f.needs(1);
         SavedTensor sx = needX ? f.save(x) : null, sm = needX ? f.save(r.mean()) : null, sr = needX ? f.save(r.rstd()) : null;
         SavedTensor sw = f.needs(0) && weight != null ? f.save(weight) : null;
-        int rank = x.rank(), k = normalizedShape.length;
-        int[] lead = range(0, rank - k), norm = range(rank - k, rank);
+        int k = normalizedShape.length;
         return f.output(r.out(), g -> {
-            Tensor gx = null, gw = null, gb = null;
-            if (f.needs(2)) gb = g.sum(lead, false);
-            if (needX) {
-                Tensor rstd = sr.get();
-                Tensor xhat = sx.get().sub(sm.get()).mul(rstd);
-                if (f.needs(1)) gw = g.mul(xhat).sum(lead, false);
-                if (f.needs(0)) {
-                    Tensor gh = sw == null ? g : g.mul(sw.get());
-                    gx = rstd.mul(gh.sub(gh.mean(norm, true)).sub(xhat.mul(gh.mul(xhat).mean(norm, true))));
-                }
-            }
-            return new Tensor[]{gx, gw, gb};
+            if (!needX) return new Tensor[]{null, null, f.needs(2) ? g.sum(range(0, g.rank() - k), false) : null};
+            NnKernels.NormGrads d = NnKernels.layerNormBackward(g, sx.get(), sm.get(), sr.get(), sw == null ? null : sw.get(), k,
+                    f.needs(0), f.needs(1), f.needs(2));
+            return new Tensor[]{d.gx(), d.gw(), d.gb()};
         });
     }
 
@@ -80,20 +71,10 @@ public final class Norms {
         SavedTensor sx = needX ? f.save(x) : null, sm = needX ? f.save(mean) : null, sr = needX ? f.save(rstd) : null;
         SavedTensor sw = f.needs(0) && weight != null ? f.save(weight) : null;
         return f.output(r.out(), g -> {
-            Tensor gx = null, gw = null, gb = null;
-            if (f.needs(2)) gb = g.sum(reduce, false);
-            if (needX) {
-                Tensor rs = sr.get().reshape(statShape);
-                Tensor xhat = sx.get().sub(sm.get().reshape(statShape)).mul(rs);
-                if (f.needs(1)) gw = g.mul(xhat).sum(reduce, false);
-                if (f.needs(0)) {
-                    Tensor gh = sw == null ? g : g.mul(sw.get().reshape(statShape));
-                    gx = training
-                            ? rs.mul(gh.sub(gh.mean(reduce, true)).sub(xhat.mul(gh.mul(xhat).mean(reduce, true))))
-                            : gh.mul(rs);
-                }
-            }
-            return new Tensor[]{gx, gw, gb};
+            if (!needX) return new Tensor[]{null, null, f.needs(2) ? g.sum(reduce, false) : null};
+            NnKernels.NormGrads d = NnKernels.batchNormBackward(g, sx.get(), sm.get(), sr.get(), sw == null ? null : sw.get(), training,
+                    f.needs(0), f.needs(1), f.needs(2));
+            return new Tensor[]{d.gx(), d.gw(), d.gb()};
         });
     }
 

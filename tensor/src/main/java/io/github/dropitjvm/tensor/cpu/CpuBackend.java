@@ -44,7 +44,20 @@ public final class CpuBackend implements Backend {
     @Override public String name() { return "cpu"; }
     @Override public MemoryTracker memory() { return memory; }
     @Override public long maxElements() { return MAX_ELEMENTS; }
-    @Override public Storage allocate(DType dtype, long length) { return CpuStorage.allocate(this, dtype, length); }
+    @Override public Storage allocate(DType dtype, long length) { return CpuStorage.allocate(this, dtype, length, true); }
+    @Override public Storage allocateUninitialized(DType dtype, long length) { return CpuStorage.allocate(this, dtype, length, false); }
+    @Override
+    public boolean layerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normDims,
+                                     Tensor gx, Tensor gw, Tensor gb) {
+        CpuReductions.layerNormBackward(g, x, mean, rstd, weight, normDims, gx, gw, gb);
+        return true;
+    }
+    @Override
+    public boolean batchNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, boolean training,
+                                     Tensor gx, Tensor gw, Tensor gb) {
+        CpuReductions.batchNormBackward(g, x, mean, rstd, weight, training, gx, gw, gb);
+        return true;
+    }
     @Override public void synchronize() {}
 
     static CpuStorage cpu(Tensor t) {

@@ -5,53 +5,91 @@ import io.github.dropitjvm.tensor.Tensor;
 
 import java.util.Arrays;
 
-/** im2col / col2im and 2-D max / average pooling over contiguous (N, C, H, W) planes. */
+/**
+ * im2col / col2im and 2-D max / average pooling over contiguous (N, C, H, W) planes. Work is split into tasks that
+ * each own disjoint outputs (an im2col row, an input plane, a pooled plane) and run over the worker pool.
+ */
 final class CpuConv {
     private CpuConv() {}
 
+    /**
+     * Rows of cols are (c, ki, kj), columns (y, x). Each (n, row) is one task over the pool (disjoint outputs). With
+     * stride 1 an output row segment is a contiguous run of an input row: one arraycopy plus zeros at the padded
+     * ends, instead of a bounds test per element.
+     */
     static void im2col(Tensor x, Conv2dGeometry g, Tensor cols) {
         Tensor xc = x.contiguous();
         float[] in = CpuBackend.cpu(xc).floats(), out = CpuBackend.cpu(cols).floats();
-        int xo = (int) xc.offset();
-        int oh = g.outH(), ow = g.outW(), plane = g.h() * g.w(), rows = g.c() * g.kh() * g.kw(), spatial = oh * ow;
-        for (int n = 0; n < g.n(); n++) {
-            for (int row = 0; row < rows; row++) {
-                int c = row / (g.kh() * g.kw()), ki = (row / g.kw()) % g.kh(), kj = row % g.kw();
-                int src = xo + (n * g.c() + c) * plane;
-                int dst = (n * rows + row) * spatial;
-                for (int y = 0; y < oh; y++) {
-                    int iy = y * g.strideH() - g.padH() + ki;
-                    boolean rowIn = iy >= 0 && iy < g.h();
-                    for (int xx = 0; xx < ow; xx++) {
-                        int ix = xx * g.strideW() - g.padW() + kj;
-                        out[dst + y * ow + xx] = rowIn && ix >= 0 && ix < g.w() ? in[src + iy * g.w() + ix] : 0f;
-                    }
+        int xo = (int) xc.offset(), co = (int) cols.offset();
+        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w(), plane = h * w, rows = g.c() * g.kh() * g.kw(), spatial = oh * ow;
+        int kh = g.kh(), kw = g.kw(), sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW(), cn = g.c();
+        parallel(g.n() * rows, spatial, task -> {
+            int n = task / rows, row = task % rows;
+            int c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
+            int src = xo + (n * cn + c) * plane;
+            int dst = co + (n * rows + row) * spatial;
+            // Output columns xx whose input column ix = xx·sw − pw + kj lies in [0, w).
+            int x0 = Math.min(ow, Math.max(0, ceilDiv(pw - kj, sw))), x1 = Math.max(x0, Math.min(ow, ceilDiv(w + pw - kj, sw)));
+            for (int y = 0; y < oh; y++) {
+                int iy = y * sh - ph + ki, d = dst + y * ow;
+                if (iy < 0 || iy >= h) {
+                    Arrays.fill(out, d, d + ow, 0f);
+                    continue;
                 }
+                Arrays.fill(out, d, d + x0, 0f);
+                int s0 = src + iy * w + x0 * sw - pw + kj;
+                if (sw == 1) System.arraycopy(in, s0, out, d + x0, x1 - x0);
+                else for (int xx = x0, p = s0; xx < x1; xx++, p += sw) out[d + xx] = in[p];
+                Arrays.fill(out, d + x1, d + ow, 0f);
             }
+        });
+    }
+
+    /** ⌈a / b⌉ for b > 0 and any sign of a. */
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
+    }
+
+    /**
+     * Runs tasks 0..count−1 on the pool when the whole job is large enough to pay for it (each task owns disjoint
+     * outputs and computes them the same way on any thread), else inline.
+     */
+    private static void parallel(int count, int workPerTask, WorkerPool.Body body) {
+        if ((long) count * workPerTask < (1 << 15)) {
+            for (int t = 0; t < count; t++) body.run(t);
+        } else {
+            WorkerPool.shared().parallelFor(count, body);
         }
     }
 
+    /**
+     * Adds every column back into its input position. One task per (n, c) input plane (its kh·kw rows, in row
+     * order as before, so the sums are the same on any thread count); with stride 1 the inner loop is a contiguous
+     * add C2 vectorises.
+     */
     static void col2im(Tensor cols, Conv2dGeometry g, Tensor x) {
         Tensor cc = cols.contiguous();
         float[] in = CpuBackend.cpu(cc).floats(), out = CpuBackend.cpu(x).floats();
-        int co = (int) cc.offset();
-        Arrays.fill(out, (int) x.offset(), (int) (x.offset() + x.numel()), 0f);
-        int oh = g.outH(), ow = g.outW(), plane = g.h() * g.w(), rows = g.c() * g.kh() * g.kw(), spatial = oh * ow;
-        for (int n = 0; n < g.n(); n++) {
-            for (int row = 0; row < rows; row++) {
-                int c = row / (g.kh() * g.kw()), ki = (row / g.kw()) % g.kh(), kj = row % g.kw();
-                int dst = (int) x.offset() + (n * g.c() + c) * plane;
+        int co = (int) cc.offset(), xo = (int) x.offset();
+        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w(), plane = h * w, rows = g.c() * g.kh() * g.kw(), spatial = oh * ow;
+        int kh = g.kh(), kw = g.kw(), sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW(), cn = g.c();
+        parallel(g.n() * cn, kh * kw * spatial, task -> {
+            int n = task / cn, c = task % cn;
+            int dst = xo + (n * cn + c) * plane;
+            Arrays.fill(out, dst, dst + plane, 0f);
+            for (int k = 0; k < kh * kw; k++) {
+                int row = c * kh * kw + k, ki = k / kw, kj = k % kw;
                 int src = co + (n * rows + row) * spatial;
+                int x0 = Math.min(ow, Math.max(0, ceilDiv(pw - kj, sw))), x1 = Math.max(x0, Math.min(ow, ceilDiv(w + pw - kj, sw)));
                 for (int y = 0; y < oh; y++) {
-                    int iy = y * g.strideH() - g.padH() + ki;
-                    if (iy < 0 || iy >= g.h()) continue;
-                    for (int xx = 0; xx < ow; xx++) {
-                        int ix = xx * g.strideW() - g.padW() + kj;
-                        if (ix >= 0 && ix < g.w()) out[dst + iy * g.w() + ix] += in[src + y * ow + xx];
-                    }
+                    int iy = y * sh - ph + ki;
+                    if (iy < 0 || iy >= h) continue;
+                    int d = dst + iy * w + x0 * sw - pw + kj, s0 = src + y * ow + x0;
+                    if (sw == 1) for (int t = 0, len = x1 - x0; t < len; t++) out[d + t] += in[s0 + t];
+                    else for (int xx = x0; xx < x1; xx++, d += sw) out[d] += in[s0 + xx - x0];
                 }
             }
-        }
+        });
     }
 
     static void maxPool2d(Tensor x, Conv2dGeometry g, Tensor out, Tensor indices) {
@@ -60,7 +98,7 @@ final class CpuConv {
         int[] idx = CpuBackend.cpu(indices).ints();
         int xo = (int) xc.offset();
         int oh = g.outH(), ow = g.outW(), plane = g.h() * g.w();
-        for (int pl = 0; pl < g.n() * g.c(); pl++) {
+        parallel(g.n() * g.c(), plane, pl -> {
             int src = xo + pl * plane, dst = pl * oh * ow;
             for (int y = 0; y < oh; y++) {
                 for (int xx = 0; xx < ow; xx++) {
@@ -84,7 +122,7 @@ final class CpuConv {
                     idx[dst + y * ow + xx] = bestAt;
                 }
             }
-        }
+        });
     }
 
     static void maxPool2dBackward(Tensor gradOut, Tensor indices, Conv2dGeometry g, Tensor gradIn) {
@@ -110,7 +148,7 @@ final class CpuConv {
         int xo = (int) xc.offset();
         int oh = g.outH(), ow = g.outW(), plane = g.h() * g.w();
         double inv = 1.0 / (g.kh() * g.kw());
-        for (int pl = 0; pl < g.n() * g.c(); pl++) {
+        parallel(g.n() * g.c(), plane, pl -> {
             int src = xo + pl * plane, dst = pl * oh * ow;
             for (int y = 0; y < oh; y++) {
                 for (int xx = 0; xx < ow; xx++) {
@@ -126,7 +164,7 @@ final class CpuConv {
                     o[dst + y * ow + xx] = (float) (sum * inv);
                 }
             }
-        }
+        });
     }
 
     static void avgPool2dBackward(Tensor gradOut, Conv2dGeometry g, Tensor gradIn) {

@@ -280,6 +280,68 @@ final class CpuReductions {
         }
     }
 
+    /** Groups per block of the fused layer-norm backward: fixed, so gw/gb add up in the same order on any thread count. */
+    private static final int LN_BLOCK = 64;
+
+    /**
+     * Fused layer-norm backward (Backend.layerNormBackward): per group, pass 1 sums ĝ and ĝ·x̂ (double) and adds
+     * g·x̂ and g into the block's gw/gb partial sums, pass 2 writes gx. Blocks of LN_BLOCK groups run over the
+     * pool; their partial sums are then added in block order.
+     */
+    static void layerNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, int normDims,
+                                  Tensor gx, Tensor gw, Tensor gb) {
+        Tensor gc = g.contiguous(), xc = x.contiguous(), mc = mean.contiguous(), rc = rstd.contiguous();
+        Tensor wc = weight == null ? null : weight.contiguous();
+        float[] ga = CpuBackend.cpu(gc).floats(), xa = CpuBackend.cpu(xc).floats();
+        float[] mu = CpuBackend.cpu(mc).floats(), rs = CpuBackend.cpu(rc).floats();
+        float[] w = wc == null ? null : CpuBackend.cpu(wc).floats();
+        float[] dx = gx == null ? null : CpuBackend.cpu(gx).floats();
+        int gOff = (int) gc.offset(), xOff = (int) xc.offset(), mOff = (int) mc.offset(), rOff = (int) rc.offset();
+        int wOff = wc == null ? 0 : (int) wc.offset(), dxOff = gx == null ? 0 : (int) gx.offset();
+        int[] s = x.shape();
+        int d = 1;
+        for (int i = s.length - normDims; i < s.length; i++) d *= s[i];
+        int groups = d == 0 ? 0 : (int) (x.numel() / d);
+        int blocks = (groups + LN_BLOCK - 1) / LN_BLOCK, dd = d;
+        boolean sums = gw != null || gb != null;
+        double[][] pw = new double[gw != null ? blocks : 0][], pb = new double[gb != null ? blocks : 0][];
+        WorkerPool.Body body = bi -> {
+            double[] sw = gw != null ? (pw[bi] = new double[dd]) : null, sb = gb != null ? (pb[bi] = new double[dd]) : null;
+            for (int grp = bi * LN_BLOCK, end = Math.min(groups, grp + LN_BLOCK); grp < end; grp++) {
+                int p = grp * dd;
+                double m = mu[mOff + grp], r = rs[rOff + grp], s1 = 0, s2 = 0;
+                for (int j = 0; j < dd; j++) {
+                    double gj = ga[gOff + p + j], xh = (xa[xOff + p + j] - m) * r;
+                    double gh = w == null ? gj : gj * w[wOff + j];
+                    s1 += gh;
+                    s2 += gh * xh;
+                    if (sw != null) sw[j] += gj * xh;
+                    if (sb != null) sb[j] += gj;
+                }
+                if (dx == null) continue;
+                double m1 = s1 / dd, m2 = s2 / dd;
+                for (int j = 0; j < dd; j++) {
+                    double xh = (xa[xOff + p + j] - m) * r;
+                    double gh = w == null ? ga[gOff + p + j] : ga[gOff + p + j] * (double) w[wOff + j];
+                    dx[dxOff + p + j] = (float) (r * (gh - m1 - xh * m2));
+                }
+            }
+        };
+        if (blocks == 1) body.run(0);
+        else if (blocks > 1) WorkerPool.shared().parallelFor(blocks, body);
+        if (!sums) return;
+        if (gw != null) reduceBlocks(pw, CpuBackend.cpu(gw).floats(), (int) gw.offset(), d);
+        if (gb != null) reduceBlocks(pb, CpuBackend.cpu(gb).floats(), (int) gb.offset(), d);
+    }
+
+    private static void reduceBlocks(double[][] partial, float[] o, int off, int d) {
+        for (int j = 0; j < d; j++) {
+            double t = 0;
+            for (double[] p : partial) t += p[j];
+            o[off + j] = (float) t;
+        }
+    }
+
     static void batchNorm(Tensor x, Tensor weight, Tensor bias, Tensor runningMean, Tensor runningVar, boolean useRunning,
                           double eps, Tensor out, Tensor mean, Tensor rstd) {
         Tensor xc = x.contiguous();
@@ -288,7 +350,8 @@ final class CpuReductions {
         int spatial = c == 0 || n == 0 ? 0 : (int) (x.numel() / ((long) n * c));
         int base = (int) xc.offset();
         float[] mu = CpuBackend.cpu(mean).floats(), rs = CpuBackend.cpu(rstd).floats();
-        for (int ch = 0; ch < c; ch++) {
+        // One task per channel (its statistics and its outputs): the same sums on any thread count.
+        WorkerPool.Body body = ch -> {
             double m, r;
             if (useRunning) {
                 m = runningMean.get(ch);
@@ -319,6 +382,51 @@ final class CpuReductions {
                 int p = base + (i * c + ch) * spatial, q = (i * c + ch) * spatial;
                 for (int j = 0; j < spatial; j++) o[q + j] = (float) (a[p + j] * scale + shift);
             }
-        }
+        };
+        if ((long) n * c * spatial < (1 << 15)) for (int ch = 0; ch < c; ch++) body.run(ch);
+        else WorkerPool.shared().parallelFor(c, body);
+    }
+
+    /**
+     * Fused batch-norm backward (Backend.batchNormBackward), one task per channel: pass 1 sums g and g·x̂ over N
+     * and the spatial positions (double), which are gb and gw; pass 2 writes gx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))
+     * with ĝ = g·w (training) or ĝ·rstd (inference).
+     */
+    static void batchNormBackward(Tensor g, Tensor x, Tensor mean, Tensor rstd, Tensor weight, boolean training,
+                                  Tensor gx, Tensor gw, Tensor gb) {
+        Tensor gc = g.contiguous(), xc = x.contiguous();
+        float[] ga = CpuBackend.cpu(gc).floats(), xa = CpuBackend.cpu(xc).floats();
+        float[] dx = gx == null ? null : CpuBackend.cpu(gx).floats();
+        float[] dw = gw == null ? null : CpuBackend.cpu(gw).floats(), db = gb == null ? null : CpuBackend.cpu(gb).floats();
+        int gOff = (int) gc.offset(), xOff = (int) xc.offset();
+        int dxOff = gx == null ? 0 : (int) gx.offset(), dwOff = gw == null ? 0 : (int) gw.offset(), dbOff = gb == null ? 0 : (int) gb.offset();
+        int n = x.size(0), c = x.size(1);
+        int spatial = c == 0 || n == 0 ? 0 : (int) (x.numel() / ((long) n * c));
+        long cnt = (long) n * spatial;
+        WorkerPool.Body body = ch -> {
+            double m = mean.get(ch), r = rstd.get(ch), w = weight == null ? 1.0 : weight.get(ch);
+            double sg = 0, sgx = 0;
+            for (int i = 0; i < n; i++) {
+                int p = (i * c + ch) * spatial;
+                for (int j = 0; j < spatial; j++) {
+                    double gj = ga[gOff + p + j];
+                    sg += gj;
+                    sgx += gj * ((xa[xOff + p + j] - m) * r);
+                }
+            }
+            if (db != null) db[dbOff + ch] = (float) sg;
+            if (dw != null) dw[dwOff + ch] = (float) sgx;
+            if (dx == null) return;
+            double m1 = training && cnt > 0 ? w * sg / cnt : 0, m2 = training && cnt > 0 ? w * sgx / cnt : 0;
+            for (int i = 0; i < n; i++) {
+                int p = (i * c + ch) * spatial;
+                for (int j = 0; j < spatial; j++) {
+                    double gh = ga[gOff + p + j] * w;
+                    dx[dxOff + p + j] = (float) (training ? r * (gh - m1 - (xa[xOff + p + j] - m) * r * m2) : gh * r);
+                }
+            }
+        };
+        if ((long) n * c * spatial < (1 << 15)) for (int ch = 0; ch < c; ch++) body.run(ch);
+        else WorkerPool.shared().parallelFor(c, body);
     }
 }

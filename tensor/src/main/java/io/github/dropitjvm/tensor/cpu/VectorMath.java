@@ -62,16 +62,6 @@ final class VectorMath {
         return p.mul((DoubleVector) bits.reinterpretAsDoubles());
     }
 
-    /** tanh: x·(1 − x²/3) below 2⁻¹², else sign(x)·(1 − e)/(1 + e) with e = exp(−2|x|). */
-    static DoubleVector tanh(DoubleVector x) {
-        DoubleVector a = x.abs();
-        DoubleVector e = exp(a.mul(-2.0));
-        DoubleVector t = DoubleVector.broadcast(DS, 1.0).sub(e).div(e.add(1.0));
-        t = t.blend(t.neg(), x.compare(VectorOperators.LT, 0.0));
-        VectorMask<Double> small = a.compare(VectorOperators.LT, 0x1p-12);
-        return t.blend(x.mul(x.mul(x).mul(-1.0 / 3).add(1.0)), small);
-    }
-
     /** 1 / (1 + e^−x). */
     static DoubleVector sigmoid(DoubleVector x) {
         return DoubleVector.broadcast(DS, 1.0).div(exp(x.neg()).add(1.0));
