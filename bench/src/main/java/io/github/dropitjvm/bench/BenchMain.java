@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
+import java.util.List;
+
 /** The {@code dropit bench} command: what {@code ./dropit bench ...} runs. */
 @Command(
         name = "dropit bench",
@@ -17,6 +19,13 @@ import picocli.CommandLine.Spec;
                 MemoryBench.class, StepBench.class, MaxBatchBench.class, CompareCommand.class},
         footer = {"", "JVM options for the launched program come from DROPIT_JAVA_OPTS (e.g. DROPIT_JAVA_OPTS=-Xmx8g)."})
 public final class BenchMain implements Runnable {
+    /**
+     * What every child JVM of a benchmark needs, as the launcher passes it: the Vector API, native access (OpenCL,
+     * CUDA, libtorch) and jdk.internal.misc, without which result arrays fall back to zero-filled allocation.
+     */
+    static final List<String> CHILD_JVM_FLAGS = List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED");
+
     @Spec
     CommandSpec spec;
 

@@ -48,9 +48,11 @@ public final class CompareCommand implements Callable<Integer> {
         for (int t : threads) {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.addAll(List.of("-Xmx" + childHeap, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+            cmd.add("-Xmx" + childHeap);
+            cmd.addAll(BenchMain.CHILD_JVM_FLAGS);
+            cmd.addAll(List.of(
                     "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + t, "-Dai.djl.pytorch.num_interop_threads=1",
-                    // our thread setting: read by CpuBackend once the fast-kernel work lands (single-threaded before)
+                    // our kernels' worker pool, sized like libtorch's intra-op threads
                     "-Ddropit.threads=" + t,
                     "-cp", System.getProperty("java.class.path"), CompareWorker.class.getName(),
                     Integer.toString(t), Integer.toString(reps)));

@@ -130,8 +130,9 @@ public final class MaxBatchBench implements Callable<Integer> {
     /** Runs one try in a child JVM. */
     Try attempt(int batch, boolean dropit) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError",
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError"));
+        cmd.addAll(BenchMain.CHILD_JVM_FLAGS);
+        cmd.addAll(List.of(
                 "-cp", System.getProperty("java.class.path"), BenchMain.class.getName(), "maxbatch",
                 "--model", model, "--gamma", Double.toString(gamma), "--cache-format", format, "--strategy", strategy,
                 "--steps", Integer.toString(steps), "--child-batch", Integer.toString(batch)));
