@@ -12,7 +12,9 @@ import java.util.function.Supplier;
  * Chooses, per Linear shape and γ, between the two ways of getting dW from a DropIT cache: dense (scatter x̂, then
  * the gᵀ·x̂ GEMM) or sparse ({@link io.github.dropitjvm.tensor.DropItKernels#sparseWeightGrad}, k·out multiply-adds,
  * no x̂). In {@link Mode#AUTO} the choice is measured: the first {@link #TRIALS} backward passes of each
- * (M, in, out, γ in percent) compute both, timed in alternating order, then the cheaper path is kept for that key.
+ * (M, in, out, γ in percent) compute both, timed in alternating order, then the path with the faster best trial is
+ * kept for that key. The best trial, not the sum: the first calls of a fresh JVM run partly interpreted (up to
+ * seconds), and a sum let that one cold call decide.
  * The mode comes from the system property {@code dropit.sparse-dw} (auto, always, never; default auto).
  */
 public final class SparseWeightGrad {
@@ -21,7 +23,7 @@ public final class SparseWeightGrad {
     public enum Mode { AUTO, ALWAYS, NEVER }
 
     /** Timed trials per key before deciding. */
-    public static final int TRIALS = 3;
+    public static final int TRIALS = 5;
 
     /** A layer shape and drop rate the decision is kept for. */
     public record Key(int rows, int in, int out, int gammaPercent) implements Comparable<Key> {
@@ -32,10 +34,10 @@ public final class SparseWeightGrad {
         }
     }
 
-    /** Accumulated timings of one key; sparse is null until decided. */
+    /** The fastest trial of each path for one key; sparse is null until decided. */
     public static final class Decision {
         int trials;
-        long denseNanos, sparseNanos;
+        long denseNanos = Long.MAX_VALUE, sparseNanos = Long.MAX_VALUE;
         volatile Boolean sparse;
 
         public synchronized Boolean sparse() { return sparse; }
@@ -87,8 +89,8 @@ public final class SparseWeightGrad {
         Tensor second = sparseFirst ? dense.get() : sparse.get();
         long t2 = System.nanoTime();
         synchronized (d) {
-            d.sparseNanos += sparseFirst ? t1 - t0 : t2 - t1;
-            d.denseNanos += sparseFirst ? t2 - t1 : t1 - t0;
+            d.sparseNanos = Math.min(d.sparseNanos, sparseFirst ? t1 - t0 : t2 - t1);
+            d.denseNanos = Math.min(d.denseNanos, sparseFirst ? t2 - t1 : t1 - t0);
             if (++d.trials >= TRIALS) d.sparse = d.sparseNanos < d.denseNanos;
         }
         return sparseFirst ? first : second;
