@@ -26,7 +26,8 @@ import java.util.function.Function;
  * One thread count of {@code bench compare}, run in its own JVM (started by CompareCommand with
  * -Dai.djl.pytorch.num_threads=N and -Ddropit.threads=N). Prints one line per result on stdout:
  * {@code ROW<TAB>metric<TAB>threads<TAB>ours<TAB>peer<TAB>unit<TAB>higherIsBetter}; progress goes to stderr.
- * Ours and the peer alternate within each repetition; results are medians.
+ * Ours and the peer alternate, first untimed for {@link #WARMUP_S} seconds, then within each timed repetition;
+ * results are medians.
  */
 public final class CompareWorker {
     private CompareWorker() {}
@@ -34,6 +35,7 @@ public final class CompareWorker {
     public static void main(String[] args) {
         int threads = Integer.parseInt(args[0]), reps = Integer.parseInt(args[1]);
         boolean quick = args.length > 2 && args[2].equals("quick");
+        if (quick) warmupSeconds = 0;
         Torch.engine();
         try (NDManager root = Torch.newManager()) {
             for (int n : quick ? new int[]{64} : new int[]{512, 1024}) sgemm(root, n, threads, reps);
@@ -54,24 +56,43 @@ public final class CompareWorker {
         return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
+    /**
+     * Seconds of untimed alternating calls before any timing. A fresh JVM runs the Vector-API kernels interpreted
+     * until C2 has compiled them, which takes seconds of calls: one warm-up call measured ours at 22 GFLOP/s for a
+     * kernel that `bench gemm` times at 146 after warm-up (and libtorch's first calls are slow too).
+     */
+    static final double WARMUP_S = 4;
+
+    /** WARMUP_S, or 0 with --quick (which only shows that the command works). */
+    private static double warmupSeconds = WARMUP_S;
+
+    /** Runs ours, then the peer, untimed for at least WARMUP_S seconds (none with --quick) and minCalls calls each. */
+    static void warmUp(Runnable ours, Runnable peer, int minCalls) {
+        long end = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < minCalls || System.nanoTime() < end; i++) {
+            ours.run();
+            peer.run();
+        }
+    }
+
     static void sgemm(NDManager root, int n, int threads, int reps) {
         Generator g = new Generator(n);
         Tensor a = Tensor.randn(g, n, n), b = Tensor.randn(g, n, n);
         List<Double> ours = new ArrayList<>(), peer = new ArrayList<>();
         try (NDManager m = root.newSubManager()) {
             NDArray an = Torch.toNd(m, a), bn = Torch.toNd(m, b);
-            int inner = Math.max(1, (int) (2e8 / (2.0 * n * n * n))); // ~0.2 GFLOP per timing at least
-            for (int r = -1; r < reps; r++) { // r = -1: warm-up
+            Runnable o = () -> a.matmul(b), p = () -> an.matMul(bn).close(); // CPU libtorch returns when the product is done
+            warmUp(o, p, 3);
+            int inner = Math.max(1, (int) (5e9 / (2.0 * n * n * n))); // ~5 GFLOP per timing: tens of ms
+            for (int r = 0; r < Math.max(reps, 5); r++) {
                 long t0 = System.nanoTime();
-                for (int i = 0; i < inner; i++) a.matmul(b);
+                for (int i = 0; i < inner; i++) o.run();
                 double to = (System.nanoTime() - t0) / 1e9 / inner;
                 t0 = System.nanoTime();
-                for (int i = 0; i < inner; i++) try (NDArray c = an.matMul(bn)) { c.toFloatArray(); }
+                for (int i = 0; i < inner; i++) p.run();
                 double tp = (System.nanoTime() - t0) / 1e9 / inner;
-                if (r >= 0) {
-                    ours.add(2.0 * n * n * n / to / 1e9);
-                    peer.add(2.0 * n * n * n / tp / 1e9);
-                }
+                ours.add(2.0 * n * n * n / to / 1e9);
+                peer.add(2.0 * n * n * n / tp / 1e9);
             }
         }
         row("sgemm " + n + "^3", threads, median(ours), median(peer), "GFLOP/s", true);
@@ -94,13 +115,12 @@ public final class CompareWorker {
             Function<NDArray, NDArray> fwd = preset.startsWith("vit")
                     ? in -> net.vit(in, ((VisionTransformer) model).config())
                     : net::cnnSmall;
-            for (int r = -1; r < reps; r++) { // r = -1: warm-up
-                long t0 = System.nanoTime();
+            Runnable o = () -> {
                 opt.zeroGrad();
                 Losses.crossEntropy(model.forward(Variable.constant(x)), targets, 0.0).backward();
                 opt.step();
-                double to = (System.nanoTime() - t0) / 1e6;
-                t0 = System.nanoTime();
+            };
+            Runnable p = () -> {
                 try (NDManager s = m.newSubManager()) { // per-step manager: intermediates die with it
                     net.attachAll(s);
                     topt.attachAll(s);
@@ -111,13 +131,19 @@ public final class CompareWorker {
                     }
                     topt.step();
                 }
+            };
+            warmUp(o, p, 2);
+            for (int r = 0; r < reps; r++) {
+                long t0 = System.nanoTime();
+                o.run();
+                double to = (System.nanoTime() - t0) / 1e6;
+                t0 = System.nanoTime();
+                p.run();
                 double tp = (System.nanoTime() - t0) / 1e6;
                 System.err.printf("compare: %s%s batch %d threads %d rep %d: ours %.1f ms, libtorch %.1f ms%n",
                         preset, dropit ? " DropIT" : "", batch, threads, r, to, tp);
-                if (r >= 0) {
-                    ours.add(to);
-                    peer.add(tp);
-                }
+                ours.add(to);
+                peer.add(tp);
             }
         }
         String metric = preset + (dropit ? " DropIT γ0.9" : "") + " train step b" + batch;
