@@ -1,5 +1,6 @@
 package io.github.dropitjvm.tensor.cuda;
 
+import io.github.dropitjvm.tensor.device.DeviceBackend;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -35,8 +36,8 @@ class KernelArgsTest {
     @Test
     void aViewIsThePreludes128ByteStruct() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = KernelArgs.pack(a, new KernelArgs.View(new int[]{2, 3, 4}, new long[]{1, 8, 2}, 5));
-            MemorySegment s = p.getAtIndex(ADDRESS, 0).reinterpret(KernelArgs.VIEW_BYTES);
+            MemorySegment p = KernelArgs.pack(a, new DeviceBackend.View(new int[]{2, 3, 4}, new long[]{1, 8, 2}, 5));
+            MemorySegment s = p.getAtIndex(ADDRESS, 0).reinterpret(DeviceBackend.VIEW_BYTES);
             long[] w = s.toArray(JAVA_LONG);
             assertEquals(16, w.length);
             assertEquals(2, w[0]); assertEquals(3, w[1]); assertEquals(4, w[2]);
@@ -52,7 +53,7 @@ class KernelArgsTest {
     void unsupportedArgumentsAndRanksAreRefused() {
         try (Arena a = Arena.ofConfined()) {
             assertThrows(IllegalArgumentException.class, () -> KernelArgs.pack(a, "text"));
-            assertThrows(IllegalArgumentException.class, () -> KernelArgs.pack(a, new KernelArgs.View(new int[7], new long[7], 0)));
+            assertThrows(IllegalArgumentException.class, () -> KernelArgs.pack(a, new DeviceBackend.View(new int[7], new long[7], 0)));
         }
         assertEquals(2, KernelArgs.blocks(65, 64));
         assertEquals(1, KernelArgs.blocks(64, 64));
