@@ -5,7 +5,9 @@ import io.github.dropitjvm.tensor.MemoryTracker;
 import io.github.dropitjvm.tensor.Storage;
 import io.github.dropitjvm.tensor.Tensor;
 import io.github.dropitjvm.tensor.cuda.KernelArgs.Ptr;
+import io.github.dropitjvm.tensor.device.CachingAllocator;
 import io.github.dropitjvm.tensor.device.DeviceBackend;
+import io.github.dropitjvm.tensor.device.DeviceStorage;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,7 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * The CUDA backend: the driver API of {@code libcuda.so.1} through hand-written FFM downcalls ({@link Cuda}), the
  * device's primary context, one stream on which every kernel and copy is queued in order, device memory from a
- * caching allocator ({@link CudaAllocator}), and the kernels of the OpenCL backend's dialect ({@code kernels/*.cl},
+ * caching allocator ({@link CachingAllocator}), and the kernels of the OpenCL backend's dialect ({@code kernels/*.cl},
  * {@code prelude.h}) compiled as CUDA C: by NVRTC for the device's exact compute capability where libnvrtc loads,
  * otherwise the PTX shipped in the jar (sm_90 and sm_80, built by nvcc, JIT-compiled by the driver). GEMM goes to
  * cuBLAS ({@code cublasSgemmStridedBatched}, TF32 off: CUBLAS_DEFAULT_MATH) where libcublas loads and the operand
@@ -49,7 +51,7 @@ public final class CudaBackend extends DeviceBackend {
     private final String description, kernelOrigin;
     private final int major, minor;
     private final long maxElements, totalMemory;
-    private final CudaAllocator allocator;
+    private final CachingAllocator<Long> allocator;
     private final Map<String, MemorySegment> functions = new HashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final Optional<Cuda.Cublas> cublas;
@@ -160,8 +162,8 @@ public final class CudaBackend extends DeviceBackend {
             description = deviceName(drv, ordinal) + ", driver " + driverVersion / 1000 + "." + (driverVersion % 1000) / 10;
         }
         maxElements = Math.min(totalMemory / 8, Integer.MAX_VALUE - 8);
-        allocator = new CudaAllocator(new CudaAllocator.Device() {
-            @Override public long alloc(long bytes) {
+        allocator = new CachingAllocator<>(new CachingAllocator.Device<Long>() {
+            @Override public Long alloc(long bytes) {
                 makeCurrent();
                 try (Arena a = Arena.ofConfined()) {
                     MemorySegment p = a.allocate(JAVA_LONG);
@@ -170,7 +172,7 @@ public final class CudaBackend extends DeviceBackend {
                 }
             }
 
-            @Override public void free(long ptr) {
+            @Override public void free(Long ptr) {
                 makeCurrent();
                 drv.call(drv.memFree, "cuMemFree", ptr);
             }
@@ -294,13 +296,13 @@ public final class CudaBackend extends DeviceBackend {
 
     @Override
     protected Storage newStorage(DType dtype, long length) {
-        return CudaStorage.allocate(this, allocator, dtype, length);
+        return DeviceStorage.allocate(this, allocator, dtype, length);
     }
 
     @Override
     protected void zeroFill(Storage s, long bytes) {
         makeCurrent();
-        drv.call(drv.memsetD32Async, "cuMemsetD32Async", cu(s).ptr(), 0, bytes / 4, stream);
+        drv.call(drv.memsetD32Async, "cuMemsetD32Async", ptr(s), 0, bytes / 4, stream);
     }
 
     @Override
@@ -334,16 +336,17 @@ public final class CudaBackend extends DeviceBackend {
         }
     }
 
-    static CudaStorage cu(Storage s) {
-        if (!(s instanceof CudaStorage c))
+    /** The device pointer of a storage of this backend. */
+    static long ptr(Storage s) {
+        if (!(s.backend() instanceof CudaBackend) || !(s instanceof DeviceStorage<?> d))
             throw new IllegalArgumentException("cuda backend: got a storage of backend " + s.backend().name());
-        return c;
+        return (Long) d.handle();
     }
 
     @Override
     protected void copyToDevice(Storage dst, long byteOffset, MemorySegment host, long bytes) {
         makeCurrent();
-        drv.call(drv.memcpyHtoDAsync, "cuMemcpyHtoDAsync", cu(dst).ptr() + byteOffset, host, bytes, stream);
+        drv.call(drv.memcpyHtoDAsync, "cuMemcpyHtoDAsync", ptr(dst) + byteOffset, host, bytes, stream);
         // the staging segment dies with the caller's arena: wait for the copy to have read it
         drv.call(drv.streamSynchronize, "cuStreamSynchronize", stream);
     }
@@ -351,7 +354,7 @@ public final class CudaBackend extends DeviceBackend {
     @Override
     protected void copyToHost(Storage src, long byteOffset, MemorySegment host, long bytes) {
         makeCurrent();
-        drv.call(drv.memcpyDtoHAsync, "cuMemcpyDtoHAsync", host, cu(src).ptr() + byteOffset, bytes, stream);
+        drv.call(drv.memcpyDtoHAsync, "cuMemcpyDtoHAsync", host, ptr(src) + byteOffset, bytes, stream);
         drv.call(drv.streamSynchronize, "cuStreamSynchronize", stream);
     }
 
@@ -359,7 +362,7 @@ public final class CudaBackend extends DeviceBackend {
 
     @Override
     protected Object buf(Storage s) {
-        return new Ptr(cu(s).ptr());
+        return new Ptr(ptr(s));
     }
 
     /** OpenCL-style global and local sizes (global a multiple of local) → CUDA grid and block. */
@@ -398,7 +401,7 @@ public final class CudaBackend extends DeviceBackend {
                 sc = Gemm.batchStride(batch, Arrays.copyOf(cs, r - 2));
         if (sa < 0 || sb < 0 || sc < 0 || ldc > Integer.MAX_VALUE) return false;
         Cuda.Cublas cb = cublas.orElseThrow();
-        long pa = cu(a.storage()).ptr() + 4 * a.offset(), pb = cu(b.storage()).ptr() + 4 * b.offset(), pc = cu(out.storage()).ptr() + 4 * out.offset();
+        long pa = ptr(a.storage()) + 4 * a.offset(), pb = ptr(b.storage()) + 4 * b.offset(), pc = ptr(out.storage()) + 4 * out.offset();
         synchronized (this) {
             makeCurrent();
             try (Arena ar = Arena.ofConfined()) {

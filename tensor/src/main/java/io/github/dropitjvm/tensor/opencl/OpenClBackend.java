@@ -3,7 +3,9 @@ package io.github.dropitjvm.tensor.opencl;
 import io.github.dropitjvm.tensor.DType;
 import io.github.dropitjvm.tensor.MemoryTracker;
 import io.github.dropitjvm.tensor.Storage;
+import io.github.dropitjvm.tensor.device.CachingAllocator;
 import io.github.dropitjvm.tensor.device.DeviceBackend;
+import io.github.dropitjvm.tensor.device.DeviceStorage;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,7 +44,7 @@ public final class OpenClBackend extends DeviceBackend {
     private final MemorySegment device, context, queue, program;
     private final String description;
     private final long maxElements;
-    private final ClAllocator allocator;
+    private final CachingAllocator<MemorySegment> allocator;
     private final Map<String, MemorySegment> kernels = new HashMap<>();
 
     // ------------------------------------------------------------------ discovery and creation
@@ -120,8 +122,17 @@ public final class OpenClBackend extends DeviceBackend {
             this.queue = Cl.handle(a, l.createCommandQueue, "clCreateCommandQueue", context, device, 0L);
             this.program = build(a, l, source);
         }
-        this.allocator = new ClAllocator(context, Long.getLong("dropit.opencl.cacheBytes", 512L << 20),
-                Long.getLong("dropit.opencl.collectBytes", 1L << 30));
+        this.allocator = new CachingAllocator<>(new CachingAllocator.Device<MemorySegment>() {
+            @Override public MemorySegment alloc(long bytes) {
+                try (Arena a = Arena.ofConfined()) {
+                    return Cl.handle(a, Cl.lib().createBuffer, "clCreateBuffer(" + bytes + " bytes)", context, Cl.CL_MEM_READ_WRITE, bytes, MemorySegment.NULL);
+                }
+            }
+
+            @Override public void free(MemorySegment buffer) {
+                Cl.call(Cl.lib().releaseMemObject, "clReleaseMemObject", buffer);
+            }
+        }, Long.getLong("dropit.opencl.cacheBytes", 512L << 20), Long.getLong("dropit.opencl.collectBytes", 1L << 30));
     }
 
     static String source() {
@@ -183,21 +194,21 @@ public final class OpenClBackend extends DeviceBackend {
     public long cachedBytes() { return allocator.cachedBytes(); }
 
     /** Number of buffers created from the driver so far (the rest were served from the cache). */
-    public long createdBuffers() { return allocator.createdBuffers(); }
+    public long createdBuffers() { return allocator.createdBlocks(); }
 
     /** Gives every cached buffer back to the driver. */
     public void emptyCache() { allocator.releaseCache(); }
 
     @Override
     protected Storage newStorage(DType dtype, long length) {
-        return OpenClStorage.allocate(this, allocator, dtype, length);
+        return DeviceStorage.allocate(this, allocator, dtype, length);
     }
 
     @Override
     protected void zeroFill(Storage s, long bytes) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment zero = a.allocate(JAVA_INT);
-            Cl.call(Cl.lib().enqueueFillBuffer, "clEnqueueFillBuffer", queue, cl(s).mem(), zero, 4L, 0L, bytes, 0, MemorySegment.NULL, MemorySegment.NULL);
+            Cl.call(Cl.lib().enqueueFillBuffer, "clEnqueueFillBuffer", queue, mem(s), zero, 4L, 0L, bytes, 0, MemorySegment.NULL, MemorySegment.NULL);
         }
     }
 
@@ -206,20 +217,21 @@ public final class OpenClBackend extends DeviceBackend {
         Cl.call(Cl.lib().finish, "clFinish", queue);
     }
 
-    static OpenClStorage cl(Storage s) {
-        if (!(s instanceof OpenClStorage c))
+    /** The cl_mem of a storage of this backend. */
+    static MemorySegment mem(Storage s) {
+        if (!(s.backend() instanceof OpenClBackend) || !(s instanceof DeviceStorage<?> d))
             throw new IllegalArgumentException("opencl backend: got a storage of backend " + s.backend().name());
-        return c;
+        return (MemorySegment) d.handle();
     }
 
     @Override
     protected void copyToDevice(Storage dst, long byteOffset, MemorySegment host, long bytes) {
-        Cl.call(Cl.lib().enqueueWriteBuffer, "clEnqueueWriteBuffer", queue, cl(dst).mem(), 1, byteOffset, bytes, host, 0, MemorySegment.NULL, MemorySegment.NULL);
+        Cl.call(Cl.lib().enqueueWriteBuffer, "clEnqueueWriteBuffer", queue, mem(dst), 1, byteOffset, bytes, host, 0, MemorySegment.NULL, MemorySegment.NULL);
     }
 
     @Override
     protected void copyToHost(Storage src, long byteOffset, MemorySegment host, long bytes) {
-        Cl.call(Cl.lib().enqueueReadBuffer, "clEnqueueReadBuffer", queue, cl(src).mem(), 1, byteOffset, bytes, host, 0, MemorySegment.NULL, MemorySegment.NULL);
+        Cl.call(Cl.lib().enqueueReadBuffer, "clEnqueueReadBuffer", queue, mem(src), 1, byteOffset, bytes, host, 0, MemorySegment.NULL, MemorySegment.NULL);
     }
 
     /** A buffer argument. */
@@ -227,7 +239,7 @@ public final class OpenClBackend extends DeviceBackend {
 
     @Override
     protected Object buf(Storage s) {
-        return new Buf(cl(s).mem());
+        return new Buf(mem(s));
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.github.dropitjvm.tensor.cuda;
+package io.github.dropitjvm.tensor.device;
 
 import org.junit.jupiter.api.Test;
 
@@ -11,13 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The caching allocator's bucket and cache logic against a fake driver (no GPU needed). */
-class CudaAllocatorTest {
+class CachingAllocatorTest {
     /** Hands out fake addresses, counts live bytes, and can refuse allocations above a capacity. */
-    static final class FakeDevice implements CudaAllocator.Device {
+    static final class FakeDevice implements CachingAllocator.Device<Long> {
         long next = 0x1000, live, capacity = Long.MAX_VALUE, allocs, frees;
         final java.util.Map<Long, Long> sizes = new java.util.HashMap<>();
 
-        @Override public long alloc(long bytes) {
+        @Override public Long alloc(long bytes) {
             if (live + bytes > capacity) throw new IllegalStateException("cuda: cuMemAlloc failed with CUDA_ERROR_OUT_OF_MEMORY (2)");
             long p = next;
             next += bytes;
@@ -27,7 +27,7 @@ class CudaAllocatorTest {
             return p;
         }
 
-        @Override public void free(long ptr) {
+        @Override public void free(Long ptr) {
             Long b = sizes.remove(ptr);
             if (b == null) throw new AssertionError("double or foreign free " + ptr);
             live -= b;
@@ -37,35 +37,35 @@ class CudaAllocatorTest {
 
     @Test
     void bucketsRoundUpByAtMostAQuarter() {
-        assertEquals(256, CudaAllocator.bucket(1));
-        assertEquals(256, CudaAllocator.bucket(256));
-        assertEquals(320, CudaAllocator.bucket(257));
-        assertEquals(1024, CudaAllocator.bucket(1024));
-        assertEquals(1280, CudaAllocator.bucket(1025));
+        assertEquals(256, CachingAllocator.bucket(1));
+        assertEquals(256, CachingAllocator.bucket(256));
+        assertEquals(320, CachingAllocator.bucket(257));
+        assertEquals(1024, CachingAllocator.bucket(1024));
+        assertEquals(1280, CachingAllocator.bucket(1025));
         for (long b = 1; b < 1 << 22; b = b * 3 / 2 + 7) {
-            long k = CudaAllocator.bucket(b);
+            long k = CachingAllocator.bucket(b);
             assertTrue(k >= b && (b <= 256 || k <= b * 1.25 + 1), b + " -> " + k);
-            assertEquals(k, CudaAllocator.bucket(k), "a bucket is its own bucket");
+            assertEquals(k, CachingAllocator.bucket(k), "a bucket is its own bucket");
         }
     }
 
     @Test
     void freedBlocksAreReusedForTheSameBucketWithoutDriverCalls() {
         FakeDevice dev = new FakeDevice();
-        CudaAllocator al = new CudaAllocator(dev, 1 << 20, Long.MAX_VALUE);
-        CudaAllocator.Block a = al.allocate(1000), b = al.allocate(1000);
-        assertNotEquals(a.ptr(), b.ptr());
+        CachingAllocator<Long> al = new CachingAllocator<Long>(dev, 1 << 20, Long.MAX_VALUE);
+        CachingAllocator.Block<Long> a = al.allocate(1000), b = al.allocate(1000);
+        assertNotEquals(a.handle(), b.handle());
         al.free(a);
         assertEquals(a.bucket(), al.cachedBytes());
-        CudaAllocator.Block c = al.allocate(900); // same bucket (1024)
-        assertEquals(a.ptr(), c.ptr());
+        CachingAllocator.Block<Long> c = al.allocate(900); // same bucket (1024)
+        assertEquals(a.handle(), c.handle());
         assertEquals(2, dev.allocs);
         assertEquals(0, dev.frees);
         assertEquals(1, al.reusedBlocks());
         assertEquals(2048, al.deviceBytes());
         // a steady loop of allocate/free never grows
         for (int i = 0; i < 1000; i++) {
-            CudaAllocator.Block x = al.allocate(5000), y = al.allocate(70_000);
+            CachingAllocator.Block<Long> x = al.allocate(5000), y = al.allocate(70_000);
             al.free(x);
             al.free(y);
         }
@@ -75,15 +75,15 @@ class CudaAllocatorTest {
     @Test
     void theCacheIsBoundedAndReleasedWhenTheDeviceRunsOut() {
         FakeDevice dev = new FakeDevice();
-        CudaAllocator al = new CudaAllocator(dev, 4096, Long.MAX_VALUE);
-        CudaAllocator.Block a = al.allocate(4096), b = al.allocate(4096);
+        CachingAllocator<Long> al = new CachingAllocator<Long>(dev, 4096, Long.MAX_VALUE);
+        CachingAllocator.Block<Long> a = al.allocate(4096), b = al.allocate(4096);
         al.free(a);
         al.free(b); // beyond the 4 KiB cache: back to the driver at once
         assertEquals(1, dev.frees);
         assertEquals(4096, al.cachedBytes());
         assertEquals(4096, dev.live);
         dev.capacity = 8192;
-        CudaAllocator.Block big = al.allocate(8192); // refused at first: the cache is released and the call retried
+        CachingAllocator.Block<Long> big = al.allocate(8192); // refused at first: the cache is released and the call retried
         assertEquals(8192, dev.live);
         assertEquals(0, al.cachedBytes());
         assertEquals(8192, al.deviceBytes());
@@ -97,12 +97,12 @@ class CudaAllocatorTest {
     @Test
     void aboveTheCollectThresholdUnreachableBlocksAreCollectedBeforeGrowing() {
         FakeDevice dev = new FakeDevice();
-        CudaAllocator al = new CudaAllocator(dev, 1 << 30, 64 << 10);
+        CachingAllocator<Long> al = new CachingAllocator<Long>(dev, 1 << 30, 64 << 10);
         Set<Long> seen = new HashSet<>();
         for (int i = 0; i < 200; i++) {
             // A block handed to a Cleaner-like owner that is dropped without free: the GC path must recover it.
-            CudaAllocator.Block blk = al.allocate(16 << 10);
-            seen.add(blk.ptr());
+            CachingAllocator.Block<Long> blk = al.allocate(16 << 10);
+            seen.add(blk.handle());
             java.lang.ref.Cleaner.create().register(new Object(), () -> al.free(blk));
         }
         assertTrue(al.deviceBytes() <= (64 << 10) + (16 << 10) * 8, "device bytes " + al.deviceBytes() + " over " + seen.size() + " blocks");
