@@ -20,6 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * result, rounded once by the second multiply) and up to 128 (∞) need no branch. Coefficients:
  * scripts/fit-float-kernels.py. Max error over every 97th float in [−20, 20]: exp 0.88 ulp, sigmoid 2.3 ulp (the op
  * tests allow 4; TranscendentalSweepTest sweeps the whole float range).
+ *
+ * <p>{@link #exp} and {@link #sigmoid} are helpers for the small exp and sigmoid loops, where C2 inlines them
+ * (checked with -XX:+PrintInlining); the large loops (tanh, {@link VectorErf}) write exp out instead, since a helper
+ * C2 declines to inline there (NodeCountInliningCutoff) is called with boxed vectors, 10-30× slower.
  */
 final class VectorMath {
     private VectorMath() {}
