@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *     ({@link Arrays#sort(float[])} of a copy of the same data; the copy is timed in both, as clone in sort and as
  *     the mask allocation in select).
  * <li>{@code im2col}, {@code col2im}, {@code batchNormBackward}: a resnet20 stage-1 activation, (64, 16, 32, 32),
- *     3×3 stride 1 padding 1 (cols 64×144×1024 floats).
+ *     3×3 stride 1 padding 1 (cols 64×144×1024 floats); {@code maxPool2dBackward}, {@code avgPool2dBackward}: 2×2
+ *     stride-2 pooling of it.
  * </ul>
  * Run: {@code ./dropit bench jmh KernelBenchmarks} (JMH options after it, e.g. {@code -p threads=1}).
  */
@@ -135,8 +136,8 @@ public class KernelBenchmarks {
         @Param({"1", "2"})
         public int threads;
 
-        Tensor x, g, cols, weight, mean, rstd;
-        Conv2dGeometry geo;
+        Tensor x, g, cols, weight, mean, rstd, poolGrad, poolIdx;
+        Conv2dGeometry geo, poolGeo;
 
         @Setup(Level.Trial)
         public void setup() {
@@ -150,6 +151,9 @@ public class KernelBenchmarks {
             NnKernels.NormResult r = NnKernels.batchNorm(x, weight, null, null, null, true, 1e-5);
             mean = r.mean();
             rstd = r.rstd();
+            poolGeo = NnKernels.geometry("bench", x, 2, 2, 2, 0);
+            poolIdx = NnKernels.maxPool2d(x, 2, 2, 0).indices();
+            poolGrad = Tensor.randn(gen, 64, 16, 16, 16);
         }
     }
 
@@ -167,6 +171,18 @@ public class KernelBenchmarks {
     @Benchmark
     public NnKernels.NormGrads batchNormBackward(Conv c) {
         return NnKernels.batchNormBackward(c.g, c.x, c.mean, c.rstd, c.weight, true, true, true, true);
+    }
+
+    /** Input gradient of a 2×2, stride-2 max pooling of the activation (scatter to the argmax). */
+    @Benchmark
+    public Tensor maxPool2dBackward(Conv c) {
+        return NnKernels.maxPool2dBackward(c.poolGrad, c.poolIdx, c.poolGeo);
+    }
+
+    /** Input gradient of a 2×2, stride-2 average pooling of the activation. */
+    @Benchmark
+    public Tensor avgPool2dBackward(Conv c) {
+        return NnKernels.avgPool2dBackward(c.poolGrad, c.poolGeo);
     }
 
     @Benchmark

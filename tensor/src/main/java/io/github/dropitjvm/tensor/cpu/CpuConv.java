@@ -125,21 +125,27 @@ final class CpuConv {
         });
     }
 
+    /**
+     * Scatters each output gradient to its argmax. Indices are checked in one pass first (so a bad index throws
+     * before anything is written, and from the calling thread); then one task per (n, c) plane zeroes its input
+     * gradient and adds into it in output order, so the sums are the same on any thread count.
+     */
     static void maxPool2dBackward(Tensor gradOut, Tensor indices, Conv2dGeometry g, Tensor gradIn) {
         Tensor gc = gradOut.contiguous(), ic = indices.contiguous();
         float[] go = CpuBackend.cpu(gc).floats(), gi = CpuBackend.cpu(gradIn).floats();
         int[] idx = CpuBackend.cpu(ic).ints();
         int goOff = (int) gc.offset(), iOff = (int) ic.offset(), giOff = (int) gradIn.offset();
-        int plane = g.h() * g.w(), outPlane = g.outH() * g.outW();
-        Arrays.fill(gi, giOff, giOff + g.n() * g.c() * plane, 0f);
-        for (int pl = 0; pl < g.n() * g.c(); pl++) {
-            for (int j = 0; j < outPlane; j++) {
-                int at = idx[iOff + pl * outPlane + j];
-                if (at < 0 || at >= plane)
-                    throw new IndexOutOfBoundsException("maxPool2dBackward: index " + at + " outside the input plane of " + plane + " elements");
-                gi[giOff + pl * plane + at] += go[goOff + pl * outPlane + j];
-            }
+        int plane = g.h() * g.w(), outPlane = g.outH() * g.outW(), planes = g.n() * g.c();
+        for (int j = iOff, end = iOff + planes * outPlane; j < end; j++) {
+            int at = idx[j];
+            if (at < 0 || at >= plane)
+                throw new IndexOutOfBoundsException("maxPool2dBackward: index " + at + " outside the input plane of " + plane + " elements");
         }
+        parallel(planes, plane + outPlane, pl -> {
+            int dst = giOff + pl * plane, src = goOff + pl * outPlane, ix = iOff + pl * outPlane;
+            Arrays.fill(gi, dst, dst + plane, 0f);
+            for (int j = 0; j < outPlane; j++) gi[dst + idx[ix + j]] += go[src + j];
+        });
     }
 
     static void avgPool2d(Tensor x, Conv2dGeometry g, Tensor out) {
@@ -167,28 +173,30 @@ final class CpuConv {
         });
     }
 
+    /**
+     * Spreads each output gradient, times 1/(kh·kw), over its window. One task per (n, c) plane (zeroes its input
+     * gradient, then adds in output order: the same sums on any thread count); each window is clipped to the
+     * input once instead of testing every tap.
+     */
     static void avgPool2dBackward(Tensor gradOut, Conv2dGeometry g, Tensor gradIn) {
         Tensor gc = gradOut.contiguous();
         float[] go = CpuBackend.cpu(gc).floats(), gi = CpuBackend.cpu(gradIn).floats();
         int goOff = (int) gc.offset(), giOff = (int) gradIn.offset();
-        int oh = g.outH(), ow = g.outW(), plane = g.h() * g.w();
-        Arrays.fill(gi, giOff, giOff + g.n() * g.c() * plane, 0f);
-        float inv = 1f / (g.kh() * g.kw());
-        for (int pl = 0; pl < g.n() * g.c(); pl++) {
+        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w(), plane = h * w;
+        int kh = g.kh(), kw = g.kw(), sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW();
+        float inv = 1f / (kh * kw);
+        parallel(g.n() * g.c(), plane + oh * ow * kh * kw, pl -> {
             int dst = giOff + pl * plane, src = goOff + pl * oh * ow;
+            Arrays.fill(gi, dst, dst + plane, 0f);
             for (int y = 0; y < oh; y++) {
+                int iy0 = Math.max(0, y * sh - ph), iy1 = Math.min(h, y * sh - ph + kh);
                 for (int xx = 0; xx < ow; xx++) {
+                    int ix0 = Math.max(0, xx * sw - pw), ix1 = Math.min(w, xx * sw - pw + kw);
                     float v = go[src + y * ow + xx] * inv;
-                    for (int ki = 0; ki < g.kh(); ki++) {
-                        int iy = y * g.strideH() - g.padH() + ki;
-                        if (iy < 0 || iy >= g.h()) continue;
-                        for (int kj = 0; kj < g.kw(); kj++) {
-                            int ix = xx * g.strideW() - g.padW() + kj;
-                            if (ix >= 0 && ix < g.w()) gi[dst + iy * g.w() + ix] += v;
-                        }
-                    }
+                    for (int iy = iy0; iy < iy1; iy++)
+                        for (int ix = ix0, d = dst + iy * w; ix < ix1; ix++) gi[d + ix] += v;
                 }
             }
-        }
+        });
     }
 }

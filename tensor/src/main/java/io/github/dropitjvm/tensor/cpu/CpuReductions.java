@@ -2,6 +2,10 @@ package io.github.dropitjvm.tensor.cpu;
 
 import io.github.dropitjvm.tensor.ReduceOp;
 import io.github.dropitjvm.tensor.Tensor;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /** Reductions along dimensions, softmax, layer norm and batch norm. Sums accumulate in double. */
 final class CpuReductions {
@@ -133,7 +137,7 @@ final class CpuReductions {
             int p = off + i * cols + from;
             int c = 0;
             for (; c + dl <= w; c += dl)
-                jdk.incubator.vector.DoubleVector.fromArray(VectorMath.DS, acc, c).add(VectorMath.load(a, p + c)).intoArray(acc, c);
+                DoubleVector.fromArray(VectorMath.DS, acc, c).add(VectorMath.load(a, p + c)).intoArray(acc, c);
             for (; c < w; c++) acc[c] += a[p + c];
         }
         for (int c = 0; c < w; c++) o[from + c] = (float) (acc[c] * scale);
@@ -146,7 +150,7 @@ final class CpuReductions {
         if (len >= dl) {
             double[] acc = new double[dl];
             for (; i + dl <= len; i += dl)
-                jdk.incubator.vector.DoubleVector.fromArray(VectorMath.DS, acc, 0).add(VectorMath.load(a, p + i)).intoArray(acc, 0);
+                DoubleVector.fromArray(VectorMath.DS, acc, 0).add(VectorMath.load(a, p + i)).intoArray(acc, 0);
             for (int l = 0; l < dl; l++) s += acc[l];
         }
         for (; i < len; i++) s += a[p + i];
@@ -307,31 +311,60 @@ final class CpuReductions {
         double[][] pw = new double[gw != null ? blocks : 0][], pb = new double[gb != null ? blocks : 0][];
         WorkerPool.Body body = bi -> {
             double[] sw = gw != null ? (pw[bi] = new double[dd]) : null, sb = gb != null ? (pb[bi] = new double[dd]) : null;
-            for (int grp = bi * LN_BLOCK, end = Math.min(groups, grp + LN_BLOCK); grp < end; grp++) {
-                int p = grp * dd;
-                double m = mu[mOff + grp], r = rs[rOff + grp], s1 = 0, s2 = 0;
-                for (int j = 0; j < dd; j++) {
-                    double gj = ga[gOff + p + j], xh = (xa[xOff + p + j] - m) * r;
-                    double gh = w == null ? gj : gj * w[wOff + j];
-                    s1 += gh;
-                    s2 += gh * xh;
-                    if (sw != null) sw[j] += gj * xh;
-                    if (sb != null) sb[j] += gj;
-                }
-                if (dx == null) continue;
-                double m1 = s1 / dd, m2 = s2 / dd;
-                for (int j = 0; j < dd; j++) {
-                    double xh = (xa[xOff + p + j] - m) * r;
-                    double gh = w == null ? ga[gOff + p + j] : ga[gOff + p + j] * (double) w[wOff + j];
-                    dx[dxOff + p + j] = (float) (r * (gh - m1 - xh * m2));
-                }
-            }
+            for (int grp = bi * LN_BLOCK, end = Math.min(groups, grp + LN_BLOCK); grp < end; grp++)
+                layerNormGroupBackward(ga, gOff + grp * dd, xa, xOff + grp * dd, dd, mu[mOff + grp], rs[rOff + grp], w, wOff,
+                        sw, sb, dx, dxOff + grp * dd);
         };
         if (blocks == 1) body.run(0);
         else if (blocks > 1) WorkerPool.shared().parallelFor(blocks, body);
         if (!sums) return;
         if (gw != null) reduceBlocks(pw, CpuBackend.cpu(gw).floats(), (int) gw.offset(), d);
         if (gb != null) reduceBlocks(pb, CpuBackend.cpu(gb).floats(), (int) gb.offset(), d);
+    }
+
+    /**
+     * One group of the layer-norm backward, in double lanes: pass 1 sums ĝ = g·w and ĝ·x̂ (x̂ = (x − m)·r) over the
+     * group, per-lane then across the lanes, and adds g·x̂ and g into the block's gw/gb partial sums sw/sb (null when
+     * not wanted); pass 2 writes gx = r·(ĝ − mean ĝ − x̂·mean ĝx̂) when dx is not null. The summation order depends
+     * only on d, so results do not depend on the thread count.
+     */
+    private static void layerNormGroupBackward(float[] ga, int gp, float[] xa, int xp, int d, double m, double r,
+                                               float[] w, int wOff, double[] sw, double[] sb, float[] dx, int dp) {
+        VectorSpecies<Double> ds = VectorMath.DS;
+        int dl = VectorMath.DL, j = 0;
+        DoubleVector v1 = DoubleVector.zero(ds), v2 = DoubleVector.zero(ds);
+        for (; j + dl <= d; j += dl) {
+            DoubleVector gj = VectorMath.load(ga, gp + j);
+            DoubleVector xh = VectorMath.load(xa, xp + j).sub(m).mul(r);
+            DoubleVector gh = w == null ? gj : gj.mul(VectorMath.load(w, wOff + j));
+            v1 = v1.add(gh);
+            v2 = gh.fma(xh, v2);
+            if (sw != null) gj.fma(xh, DoubleVector.fromArray(ds, sw, j)).intoArray(sw, j);
+            if (sb != null) gj.add(DoubleVector.fromArray(ds, sb, j)).intoArray(sb, j);
+        }
+        double s1 = v1.reduceLanes(VectorOperators.ADD), s2 = v2.reduceLanes(VectorOperators.ADD);
+        for (int k = j; k < d; k++) {
+            double gj = ga[gp + k], xh = (xa[xp + k] - m) * r;
+            double gh = w == null ? gj : gj * w[wOff + k];
+            s1 += gh;
+            s2 += gh * xh;
+            if (sw != null) sw[k] += gj * xh;
+            if (sb != null) sb[k] += gj;
+        }
+        if (dx == null) return;
+        double m1 = s1 / d, m2 = s2 / d;
+        for (j = 0; j + dl <= d; j += dl) {
+            DoubleVector xh = VectorMath.load(xa, xp + j).sub(m).mul(r);
+            DoubleVector gh = VectorMath.load(ga, gp + j);
+            if (w != null) gh = gh.mul(VectorMath.load(w, wOff + j));
+            DoubleVector y = xh.fma(DoubleVector.broadcast(ds, -m2), gh.sub(m1)).mul(r);
+            ((FloatVector) y.convertShape(VectorOperators.D2F, VectorMath.FH, 0)).intoArray(dx, dp + j);
+        }
+        for (; j < d; j++) {
+            double xh = (xa[xp + j] - m) * r;
+            double gh = w == null ? ga[gp + j] : ga[gp + j] * (double) w[wOff + j];
+            dx[dp + j] = (float) (r * (gh - m1 - xh * m2));
+        }
     }
 
     private static void reduceBlocks(double[][] partial, float[] o, int off, int d) {
