@@ -82,8 +82,14 @@ final class CpuDropIt {
             for (int i = 0; i < n; i++) words[i >>> 5] |= 1 << (i & 31);
             return 0;
         }
+        // The scan for b1 starts at the highest non-empty bin (with NaNs ruled out, +∞'s bin is the last that can
+        // hold anything), found a vector of bins at a time: a plain scan would step through most of the 65 536 bins
+        // for data near 1.
+        int top = NAN_BITS >>> shift;
+        while (top >= IS.length() && !IntVector.fromArray(IS, hist, top - IS.length() + 1).compare(VectorOperators.NE, 0).anyTrue())
+            top -= IS.length();
         long above = 0;
-        int b1 = bins - 1;
+        int b1 = top;
         while (above + hist[b1] < k) above += hist[b1--];
         int need = (int) (k - above), bucket = hist[b1];
         if (shift == 20 || bucket <= Math.max(1 << 16, n >>> 5)) {
