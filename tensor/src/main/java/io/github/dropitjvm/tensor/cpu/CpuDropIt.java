@@ -67,11 +67,10 @@ final class CpuDropIt {
                 h[(Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF) >>> shift]++;
             hists[p] = h;
         });
-        int[] hist = parts == 1 ? hists[0] : hists[0].clone();
-        for (int p = 1; p < parts; p++) for (int b = 0; b < bins; b++) hist[b] += hists[p][b];
+        // The part histograms are never merged whole: only the bins the scan below visits are summed.
         // NaNs and +∞ share the bins from +∞'s on; only when those are not empty is x scanned for NaNs
         long special = 0;
-        for (int b = NAN_BITS >>> shift; b < bins; b++) special += hist[b];
+        for (int[] h : hists) for (int b = NAN_BITS >>> shift; b < bins; b++) special += h[b];
         if (special > 0) {
             long nans = 0;
             for (int i = off; i < off + n; i++) if ((Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF) > NAN_BITS) nans++;
@@ -85,13 +84,23 @@ final class CpuDropIt {
         // The scan for b1 starts at the highest non-empty bin (with NaNs ruled out, +∞'s bin is the last that can
         // hold anything), found a vector of bins at a time: a plain scan would step through most of the 65 536 bins
         // for data near 1.
-        int top = NAN_BITS >>> shift;
-        while (top >= IS.length() && !IntVector.fromArray(IS, hist, top - IS.length() + 1).compare(VectorOperators.NE, 0).anyTrue())
-            top -= IS.length();
+        int top = NAN_BITS >>> shift, lanes = IS.length();
+        while (top >= lanes) {
+            IntVector any = IntVector.zero(IS);
+            for (int[] h : hists) any = any.or(IntVector.fromArray(IS, h, top - lanes + 1));
+            if (any.compare(VectorOperators.NE, 0).anyTrue()) break;
+            top -= lanes;
+        }
         long above = 0;
-        int b1 = top;
-        while (above + hist[b1] < k) above += hist[b1--];
-        int need = (int) (k - above), bucket = hist[b1];
+        int b1 = top, bucket;
+        while (true) {
+            bucket = 0;
+            for (int[] h : hists) bucket += h[b1];
+            if (above + bucket >= k) break;
+            above += bucket;
+            b1--;
+        }
+        int need = (int) (k - above);
         if (shift == 20 || bucket <= Math.max(1 << 16, n >>> 5)) {
             // pass 2: mark everything above bucket b1, gather b1's members in flat order
             int[] candBits = new int[bucket], candPos = new int[bucket], start = new int[parts + 1];
