@@ -28,7 +28,7 @@ final class CpuDropIt {
     /** From this many elements on, pass 1 uses 16 top bits (65 536 bins); below, 11 (2 048 bins). */
     static final int WIDE_HISTOGRAM = 1 << 18;
     /** Parts of at least this many elements go to separate pool tasks. */
-    private static final int PART = 1 << 18;
+    private static final int PART = 1 << 20;
 
     /**
      * Exact selection of the k largest |x| (ties to the lower flat index) in at most three passes over x:
