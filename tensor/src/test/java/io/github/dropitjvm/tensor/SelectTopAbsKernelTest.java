@@ -76,6 +76,32 @@ class SelectTopAbsKernelTest {
         check("all equal", constant, 1000);
     }
 
+    /**
+     * NaN detection comes from the histogram's top bins, which a NaN shares with +∞: infinities alone are selected
+     * like any value, one NaN (of either sign, whatever its payload) anywhere is reported, on both histogram widths
+     * and with the input split over parts.
+     */
+    @Test
+    void infinitiesAreValuesAndOneNanIsFoundOnEveryWidth() {
+        CpuBackend.setThreads(2);
+        for (int n : new int[]{5000, (1 << 18) + 7, (3 << 20) + 1}) {
+            float[] x = normal(n);
+            x[n / 2] = Float.POSITIVE_INFINITY;
+            x[n - 1] = Float.NEGATIVE_INFINITY;
+            check("infinities", x, 1);
+            check("infinities", x, DropItKernels.keepCount(n, 0.9));
+            for (int nanBits : new int[]{0x7F80_0001, 0xFFC0_0000, 0x7FFF_FFFF}) {
+                float[] y = x.clone();
+                y[n - 2] = Float.intBitsToFloat(nanBits);
+                Tensor yt = Tensor.fromArray(y, n);
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> DropItKernels.selectTopAbs(yt, DropItKernels.keepCount(n, 0.9), "fc"));
+                org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("1 NaN"), e.getMessage());
+                yt.storage().close();
+            }
+        }
+    }
+
     @Test
     void oddSizesAroundTheVectorWidth() {
         for (int n : new int[]{1, 15, 16, 17, 31, 32, 33, 63, 65, 1000, 1025, (1 << 18) - 1, 1 << 18, (1 << 18) + 33})

@@ -1,5 +1,7 @@
 package io.github.dropitjvm.tensor;
 
+import io.github.dropitjvm.tensor.cpu.CpuBackend;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** dW = gᵀ·x̂ from the compact cache against a float64 reference, fp32 and bf16 values, odd sizes. */
 class SparseWeightGradTest {
+    private final int threadsBefore = CpuBackend.threads();
+
+    @AfterEach
+    void restoreThreads() {
+        CpuBackend.setThreads(threadsBefore);
+    }
 
     private static void check(int rows, int in, int out, double gamma, DType valueType, long seed) {
         Tensor x = Tensor.randn(new Generator(seed), rows, in);
@@ -38,6 +46,28 @@ class SparseWeightGradTest {
         check(50, 31, 7, 0.99, DType.BF16, 3);
         check(9, 4, 3, 0.0, DType.FLOAT32, 4);   // everything kept
         check(9, 4, 3, 1.0, DType.FLOAT32, 5);   // nothing kept: dW = 0
+    }
+
+    /** Enough work (k·out) for the CPU kernel to split the output columns over pool tasks; out not a vector multiple. */
+    @Test
+    void largeLayersSplitOverTasksMatchTheReference() {
+        CpuBackend.setThreads(3);
+        check(300, 50, 70, 0.5, DType.FLOAT32, 9);
+        check(400, 37, 100, 0.3, DType.BF16, 10);
+    }
+
+    @Test
+    void sameResultForEveryThreadCount() {
+        Tensor x = Tensor.randn(new Generator(11), 500, 40), g = Tensor.randn(new Generator(12), 500, 90);
+        Tensor mask = DropItKernels.selectTopAbs(x, 12000, "fc");
+        Tensor values = DropItKernels.compact(x, mask, DType.FLOAT32);
+        float[] ref = null;
+        for (int t : new int[]{1, 2, 3}) {
+            CpuBackend.setThreads(t);
+            float[] dw = DropItKernels.sparseWeightGrad(g, values, mask, 40).toFloatArray();
+            if (ref == null) ref = dw;
+            else org.junit.jupiter.api.Assertions.assertArrayEquals(ref, dw, "threads " + t);
+        }
     }
 
     @Test
