@@ -48,12 +48,14 @@ class SparseWeightGradTest {
         check(9, 4, 3, 1.0, DType.FLOAT32, 5);   // nothing kept: dW = 0
     }
 
-    /** Enough work (k·out) for the CPU kernel to split the output columns over pool tasks; out not a vector multiple. */
+    /** Enough work (k·out) for the CPU kernel to split the input features over pool tasks, ranges not on mask-word
+     *  boundaries (in = 50, 37); out not a vector multiple. */
     @Test
     void largeLayersSplitOverTasksMatchTheReference() {
         CpuBackend.setThreads(3);
         check(300, 50, 70, 0.5, DType.FLOAT32, 9);
         check(400, 37, 100, 0.3, DType.BF16, 10);
+        check(20000, 5, 64, 0.5, DType.FLOAT32, 13); // more work than features: one feature per task
     }
 
     @Test
