@@ -5,6 +5,7 @@ import io.github.dropitjvm.tensor.ref.RefSpecial;
 import io.github.dropitjvm.tensor.ref.RefTensor;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.DoubleBinaryOperator;
@@ -224,6 +225,38 @@ class ElementwiseTest {
         Compare.exact("where(strided bits)", Ref.where(condRef, a.r(), b.r()), Tensor.where(cond, a.t(), b.t()));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tensor.where(a.t(), a.t(), b.t()));
         assertTrue(e.getMessage().contains("where") && e.getMessage().contains("BIT"), e.getMessage());
+    }
+
+    /**
+     * gt/lt masks and where take 32 elements per mask word when a row's bits start a word: long rows (split over the
+     * pool in chunks), rows on (64 wide) and off (37 wide, a transposed operand keeps them separate) word boundaries,
+     * a broadcast operand on either side, word tails, and NaN / ±0 / equal pairs planted throughout.
+     */
+    @Test
+    void comparisonMasksAndWhereWordAtATime() {
+        for (int[] shape : new int[][]{{300_007}, {6, 64}, {5, 37}}) {
+            int n = 1;
+            for (int d : shape) n *= d;
+            float[] xv = Twin.draw(rng, Twin.Values.SPECIAL, n), yv = Twin.draw(rng, Twin.Values.SPECIAL, n);
+            for (int i = 0; i < n; i += 7) yv[i] = xv[i];   // equal pairs; SPECIAL brings NaN and ±0
+
+            Twin x = Twin.of("x", xv, shape), y = Twin.of("y", yv, shape);
+            List<Twin[]> pairs = new ArrayList<>(List.of(new Twin[]{x, y}, new Twin[]{x, Twin.of("0", new float[]{0f})},
+                    new Twin[]{Twin.of("0.5", new float[]{0.5f}), y}));
+            if (shape.length == 2) { // a transposed copy of y: same values, rows no longer merge
+                pairs.add(new Twin[]{x, new Twin("yT", y.t().transpose(0, 1).contiguous().transpose(0, 1), y.r())});
+            }
+            for (Twin[] p : pairs) {
+                String w = p[0].name() + "," + p[1].name() + " " + java.util.Arrays.toString(shape);
+                RefTensor gt = Ref.zip(p[0].r(), p[1].r(), (a, b) -> a > b ? 1 : 0);
+                Compare.exact("gt(" + w + ")", gt, p[0].t().gt(p[1].t()));
+                Compare.exact("lt(" + w + ")", Ref.zip(p[0].r(), p[1].r(), (a, b) -> a < b ? 1 : 0), p[0].t().lt(p[1].t()));
+                Tensor mask = p[0].t().gt(p[1].t());
+                Compare.exact("where(" + w + ")", Ref.where(gt, p[0].r(), p[1].r()), Tensor.where(mask, p[0].t(), p[1].t()));
+                Compare.exact("where(" + w + ", 0)", Ref.where(gt, p[0].r(), Ref.map(p[0].r(), v -> 0)),
+                        Tensor.where(mask, p[0].t(), Tensor.scalar(0f)));
+            }
+        }
     }
 
     @Test

@@ -42,7 +42,9 @@ public final class Conv {
             if (f.needs(0)) gx = NnKernels.col2im(sw.get().reshape(o, rows).transpose(0, 1).matmul(g3), geo);
             if (f.needs(1)) {
                 Tensor cols = NnKernels.im2col(sx.get(), geo);
-                gw = g3.matmul(cols.transpose(1, 2)).sum(0, false).reshape(ws);
+                // dWᵀ = cols·gᵀ rather than dW = g·colsᵀ: the GEMM packs its right operand, which is then gᵀ
+                // (spatial × o) instead of colsᵀ (spatial × c·kh·kw, kh·kw times larger), both read across rows.
+                gw = cols.matmul(g3.transpose(1, 2)).sum(0, false).transpose(0, 1).reshape(ws);
             }
             if (f.needs(2)) gb = g3.sum(new int[]{0, 2}, false);
             return new Tensor[]{gx, gw, gb};

@@ -10,6 +10,7 @@ import io.github.dropitjvm.tensor.Tensor;
 import io.github.dropitjvm.tensor.UnaryOp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -426,9 +427,20 @@ final class CpuElementwise {
         int n = loop.n, as = loop.step[0], bs = loop.step[1], ost = loop.step[2];
         if (op.isComparison()) {
             int[] words = os.ints();
+            // GT and LT (ReLU's mask, clamps) a word of 32 bits at a time when the row's bits start a mask word
+            boolean words32 = (op == BinaryOp.GT || op == BinaryOp.LT) && ost == 1 && (as == 1 || as == 0)
+                    && (bs == 1 || bs == 0) && as + bs > 0;
             loop.forEachRow(r -> {
-                for (int i = 0, p = r[0], q = r[1], t = r[2]; i < n; i++, p += as, q += bs, t += ost)
-                    setBit(words, t, apply(op, x[p], y[q]) != 0);
+                if (words32 && (r[2] & 31) == 0) {
+                    inChunks(n, (from, len) -> {   // chunks start on word boundaries: no word is shared
+                        int px = r[0] + from * as, py = r[1] + from * bs, t = r[2] + from;
+                        int done = op == BinaryOp.GT ? greaterWords(x, px, as, y, py, bs, words, t, len)
+                                : greaterWords(y, py, bs, x, px, as, words, t, len);
+                        compareBits(op, x, px + done * as, as, y, py + done * bs, bs, words, t + done, 1, len - done);
+                    });
+                } else {
+                    compareBits(op, x, r[0], as, y, r[1], bs, words, r[2], ost, n);
+                }
             });
             return;
         }
@@ -444,14 +456,68 @@ final class CpuElementwise {
         });
     }
 
+    private static void compareBits(BinaryOp op, float[] x, int p, int xs, float[] y, int q, int ys, int[] words, int t,
+                                    int ts, int len) {
+        for (int i = 0; i < len; i++, p += xs, q += ys, t += ts) setBit(words, t, apply(op, x[p], y[q]) != 0);
+    }
+
+    /**
+     * Mask words from bit t (a multiple of 32) on: bit i set iff a[i] > b[i], a and b unit-stride or broadcast (stride
+     * 0). Whole words only; returns how many elements it covered. Vector GT is false for NaN, as Java's > is.
+     */
+    private static int greaterWords(float[] a, int ai, int as, float[] b, int bi, int bs, int[] words, int t, int len) {
+        FloatVector ab = FloatVector.broadcast(FS, a[ai]), bb = FloatVector.broadcast(FS, b[bi]);
+        int i = 0;
+        for (int w = t >>> 5; i + 32 <= len; i += 32, w++) {
+            int word = 0;
+            for (int k = 0; k < 32; k += FL) {
+                FloatVector av = as == 0 ? ab : FloatVector.fromArray(FS, a, ai + i + k);
+                FloatVector bv = bs == 0 ? bb : FloatVector.fromArray(FS, b, bi + i + k);
+                word |= (int) av.compare(VectorOperators.GT, bv).toLong() << k;
+            }
+            words[w] = word;
+        }
+        return i;
+    }
+
     static void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
         int[] c = CpuBackend.cpu(cond).ints();
         float[] x = CpuBackend.cpu(a).floats(), y = CpuBackend.cpu(b).floats(), o = CpuBackend.cpu(out).floats();
         Loop loop = Loop.of(cond, a, b, out);
         int n = loop.n, cs = loop.step[0], as = loop.step[1], bs = loop.step[2], os = loop.step[3];
+        // a word of condition bits at a time when the row's bits start a word (ReLU's backward: where(mask, g, 0))
+        boolean words32 = cs == 1 && os == 1 && (as == 1 || as == 0) && (bs == 1 || bs == 0);
         loop.forEachRow(r -> {
-            for (int i = 0, k = r[0], p = r[1], q = r[2], t = r[3]; i < n; i++, k += cs, p += as, q += bs, t += os)
-                o[t] = bit(c, k) != 0 ? x[p] : y[q];
+            if (words32 && (r[0] & 31) == 0) {
+                inChunks(n, (from, len) -> {
+                    int k = r[0] + from, p = r[1] + from * as, q = r[2] + from * bs, t = r[3] + from;
+                    int done = selectWords(c, k, x, p, as, y, q, bs, o, t, len);
+                    selectBits(c, k + done, 1, x, p + done * as, as, y, q + done * bs, bs, o, t + done, 1, len - done);
+                });
+            } else {
+                selectBits(c, r[0], cs, x, r[1], as, y, r[2], bs, o, r[3], os, n);
+            }
         });
+    }
+
+    private static void selectBits(int[] c, int k, int cs, float[] x, int p, int xs, float[] y, int q, int ys, float[] o,
+                                   int t, int ts, int len) {
+        for (int i = 0; i < len; i++, k += cs, p += xs, q += ys, t += ts) o[t] = bit(c, k) != 0 ? x[p] : y[q];
+    }
+
+    /** o[i] = bit i of the words from bit k (a multiple of 32) ? x[i] : y[i], whole words; returns elements covered. */
+    private static int selectWords(int[] c, int k, float[] x, int xi, int xs, float[] y, int yi, int ys, float[] o, int oi,
+                                   int len) {
+        FloatVector xb = FloatVector.broadcast(FS, x[xi]), yb = FloatVector.broadcast(FS, y[yi]);
+        int i = 0;
+        for (int w = k >>> 5; i + 32 <= len; i += 32, w++) {
+            long bits = c[w] & 0xFFFFFFFFL;
+            for (int j = 0; j < 32; j += FL) {
+                FloatVector xv = xs == 0 ? xb : FloatVector.fromArray(FS, x, xi + i + j);
+                FloatVector yv = ys == 0 ? yb : FloatVector.fromArray(FS, y, yi + i + j);
+                yv.blend(xv, VectorMask.fromLong(FS, bits >>> j)).intoArray(o, oi + i + j);
+            }
+        }
+        return i;
     }
 }
