@@ -64,14 +64,17 @@ class ReductionsTest {
     }
 
     /**
-     * Sizes that take the CPU kernel's parallel fast paths (contiguous input, reduced dimensions all leading or all
-     * trailing, split over the worker pool in blocks), next to strided views of the same data, which take the generic loop.
+     * Sizes that take the CPU kernel's parallel fast paths (contiguous input, reduced dimensions all leading, all
+     * trailing, or around one block of kept ones as BatchNorm's per-channel statistics over (N, C, H, W); split over
+     * the worker pool in blocks), next to strided views of the same data, which take the generic loop.
      */
     @Test
-    void largeLeadingAndTrailingSumsAgainstReference() {
+    void largeLeadingTrailingAndMiddleReductionsAgainstReference() {
         Object[][] cases = {
                 {new int[]{300, 257}, new int[]{0}}, {new int[]{3, 1000, 17}, new int[]{0, 1}}, {new int[]{6400, 9}, new int[]{0}},
-                {new int[]{2000, 37}, new int[]{1}}, {new int[]{40, 50, 50}, new int[]{2}}, {new int[]{64, 9, 31}, new int[]{1, 2}}};
+                {new int[]{2000, 37}, new int[]{1}}, {new int[]{40, 50, 50}, new int[]{2}}, {new int[]{64, 9, 31}, new int[]{1, 2}},
+                {new int[]{8, 16, 28, 28}, new int[]{0, 2, 3}}, {new int[]{5, 3, 4, 40}, new int[]{0, 3}},
+                {new int[]{30, 6, 7}, new int[]{0, 2}}};
         for (Object[] c : cases) {
             int[] shape = (int[]) c[0], dims = (int[]) c[1];
             int k = count(shape, dims);
@@ -84,6 +87,9 @@ class ReductionsTest {
                             Ref.map(absSum, s -> 4 * k * U * s));
                     Compare.bounded("mean " + what, Ref.reduce(x.r(), dims, keep, Ref.MEAN), x.t().mean(dims, keep),
                             Ref.map(absSum, s -> (4 * k + 2) * U * s / k));
+                    RefTensor sq = Ref.reduce(x.r(), dims, keep, Ref.SQUARE_SUM);
+                    Compare.bounded("var(1) " + what, Ref.reduce(x.r(), dims, keep, Ref.var(1)), x.t().var(dims, 1, keep),
+                            Ref.map(sq, v -> (4 * k + 8) * U * v / (k - 1)));
                 }
         }
     }

@@ -31,6 +31,8 @@ final class CpuReductions {
         for (int i = 0; i < xs.length; i++) if (reduced[i]) count *= xs[i];
         if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && x.isContiguous() && outN > 0 && count > 0 && sumContiguous(a, (int) x.offset(), xs, reduced, o, outN, (int) count, op == ReduceOp.MEAN))
             return;
+        if (op == ReduceOp.VAR && x.isContiguous() && outN > 0 && count > 0 && varContiguous(a, (int) x.offset(), xs, reduced, o, outN, (int) count, correction))
+            return;
         // out is fresh and contiguous, so its element offsets index the accumulator directly.
         double[] acc = new double[outN];
         Loop loop = Loop.of(xs, new long[][]{x.strides(), broadcastOutStrides(out, reduced)}, new long[]{x.offset(), 0});
@@ -114,6 +116,18 @@ final class CpuReductions {
             }
             return true;
         }
+        int inner = innerOfKeptBlock(xs, reduced);
+        if (k > 0 && inner > 1 && inner >= VectorMath.DL) {
+            // Kept dimensions in the middle, e.g. per channel over (N, C, H·W): each output sums its outer·1 rows of
+            // `inner` contiguous elements in vector lanes, rows in order; outputs split over the pool.
+            int outer = count / inner, rows = inner;
+            perOutput(outN, (long) count * outN, m -> {
+                double t = 0;
+                for (int u = 0; u < outer; u++) t += rowSum(a, off + (u * outN + m) * rows, rows);
+                o[m] = (float) (t * scale);
+            });
+            return true;
+        }
         if (trailing && j < r) {
             int rows = outN, len = count;
             int block = Math.max(1, (1 << 14) / len);
@@ -127,6 +141,77 @@ final class CpuReductions {
             return true;
         }
         return false;
+    }
+
+    /**
+     * For reduced dimensions around one block of kept ones (outer reduced, kept, inner reduced, any of the outer or
+     * inner part possibly empty): the number of elements of the inner reduced part, or 0 for any other pattern.
+     */
+    private static int innerOfKeptBlock(int[] xs, boolean[] reduced) {
+        int r = xs.length, k = 0;
+        while (k < r && reduced[k]) k++;
+        int j = k;
+        while (j < r && !reduced[j]) j++;
+        int inner = 1;
+        for (int i = j; i < r; i++) {
+            if (!reduced[i]) return 0;
+            inner *= xs[i];
+        }
+        return inner;
+    }
+
+    /** body(m) for every output m, over the pool in blocks of outputs when the whole job is large. */
+    private static void perOutput(int outN, long work, java.util.function.IntConsumer body) {
+        int blocks = work < (1 << 15) ? 1 : Math.min(outN, 4 * WorkerPool.shared().threads());
+        if (blocks == 1) {
+            for (int m = 0; m < outN; m++) body.accept(m);
+            return;
+        }
+        WorkerPool.shared().parallelFor(blocks, b -> {
+            for (int m = (int) ((long) outN * b / blocks), end = (int) ((long) outN * (b + 1) / blocks); m < end; m++) body.accept(m);
+        });
+    }
+
+    /**
+     * VAR over a contiguous x whose kept dimensions form one block with at least a vector's worth of reduced
+     * elements inside it (per channel over (N, C, H·W): BatchNorm's running variance; per row over trailing
+     * dimensions): per output, the mean, then the squared deviations from it, both in double vector lanes, rows in
+     * order — the generic loop's two passes without its index arithmetic per element. Returns false for other
+     * patterns.
+     */
+    private static boolean varContiguous(float[] a, int off, int[] xs, boolean[] reduced, float[] o, int outN, int count,
+                                         double correction) {
+        int inner = innerOfKeptBlock(xs, reduced);
+        if (inner < VectorMath.DL) return false;
+        int outer = count / inner;
+        double denom = count - correction;
+        perOutput(outN, (long) count * outN, m -> {
+            double sum = 0;
+            for (int u = 0; u < outer; u++) sum += rowSum(a, off + (u * outN + m) * inner, inner);
+            double mean = sum / count, sq = 0;
+            for (int u = 0; u < outer; u++) sq += rowSquaredDeviations(a, off + (u * outN + m) * inner, inner, mean);
+            o[m] = (float) (denom > 0 ? sq / denom : Double.NaN);
+        });
+        return true;
+    }
+
+    /** Σ (a[p + i] − mean)² over [0, len), in double vector lanes then the lanes. */
+    private static double rowSquaredDeviations(float[] a, int p, int len, double mean) {
+        int dl = VectorMath.DL, i = 0;
+        double s = 0;
+        if (len >= dl) {
+            DoubleVector acc = DoubleVector.zero(VectorMath.DS), mv = DoubleVector.broadcast(VectorMath.DS, mean);
+            for (; i + dl <= len; i += dl) {
+                DoubleVector d = VectorMath.load(a, p + i).sub(mv);
+                acc = d.fma(d, acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < len; i++) {
+            double d = a[p + i] - mean;
+            s += d * d;
+        }
+        return s;
     }
 
     /** o[c] = scale·Σ_i a[off + i·cols + c] for c in [from, to), rows in order, in double. */
