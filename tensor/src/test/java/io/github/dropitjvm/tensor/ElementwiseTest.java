@@ -259,6 +259,24 @@ class ElementwiseTest {
         }
     }
 
+    /**
+     * Enough rows and elements for the CPU loops to split rows over the pool: a transposed copy (scalar strided rows),
+     * a bias broadcast over many short rows (vector rows), a unary op and a strided binary op on transposed views,
+     * a 3-D view whose blocks start mid-way through the outer dimensions. Same values as the float64 reference.
+     */
+    @Test
+    void manyRowsSplitOverThePoolMatchTheReference() {
+        Twin x = Twin.random(rng, 700, 150), bias = Twin.random(rng, 150), z = Twin.random(rng, 150, 700);
+        Compare.exact("contiguous(xᵀ)", Ref.transpose(x.r(), 0, 1), x.t().transpose(0, 1).contiguous());
+        Compare.exact("x + bias", Ref.zip(x.r(), bias.r(), Double::sum), x.t().add(bias.t()));
+        Compare.exact("relu(zᵀ)", Ref.map(Ref.transpose(z.r(), 0, 1), v -> Math.max(v, 0)), z.t().transpose(0, 1).relu());
+        Compare.exact("x · zᵀ (elementwise)", Ref.zip(x.r(), Ref.transpose(z.r(), 0, 1), (a, b) -> a * b),
+                x.t().mul(z.t().transpose(0, 1)));
+        Twin w = Twin.random(rng, 7, 90, 130);
+        RefTensor wp = Ref.permute(w.r(), 2, 0, 1);
+        Compare.exact("contiguous(permute(w))", wp, w.t().permute(2, 0, 1).contiguous());
+    }
+
     @Test
     void inPlaceArithmeticMatchesOutOfPlace() {
         for (Twin x : Twin.layouts(rng, 6, 35)) {

@@ -83,18 +83,18 @@ final class CpuElementwise {
         if (st == dt && st != DType.BIT) {
             Object sa = s.array(), da = d.array();
             if (ss == 1 && ds == 1) {
-                loop.forEachRow(base -> System.arraycopy(sa, base[0], da, base[1], n));
+                loop.forEachRowParallel(base -> System.arraycopy(sa, base[0], da, base[1], n));
                 return;
             }
             switch (st) {
                 case FLOAT32 -> { float[] x = (float[]) sa, y = (float[]) da;
-                    loop.forEachRow(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
+                    loop.forEachRowParallel(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
                 case INT32 -> { int[] x = (int[]) sa, y = (int[]) da;
-                    loop.forEachRow(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
+                    loop.forEachRowParallel(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
                 case INT64 -> { long[] x = (long[]) sa, y = (long[]) da;
-                    loop.forEachRow(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
+                    loop.forEachRowParallel(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
                 case BF16 -> { short[] x = (short[]) sa, y = (short[]) da;
-                    loop.forEachRow(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
+                    loop.forEachRowParallel(b -> { for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += ss, q += ds) y[q] = x[p]; }); }
                 default -> throw new IllegalStateException();
             }
             return;
@@ -154,10 +154,10 @@ final class CpuElementwise {
         Loop loop = Loop.of(x, out);
         int n = loop.n, xs = loop.step[0], os = loop.step[1];
         if (loop.unitStride() && vectorised(op)) {
-            loop.forEachRow(b -> inChunks(n, (from, len) -> unaryRange(op, a, b[0] + from, o, b[1] + from, len, p0, p1)));
+            loop.forEachRowParallel(b -> inChunks(n, (from, len) -> unaryRange(op, a, b[0] + from, o, b[1] + from, len, p0, p1)));
             return;
         }
-        loop.forEachRow(b -> {
+        loop.forEachRowParallel(b -> {
             for (int i = 0, p = b[0], q = b[1]; i < n; i++, p += xs, q += os) o[q] = (float) apply(op, a[p], p0, p1);
         });
     }
@@ -446,11 +446,11 @@ final class CpuElementwise {
         }
         float[] o = os.floats();
         if (vectorised(op) && ost == 1 && (as == 1 || as == 0) && (bs == 1 || bs == 0) && as + bs > 0) {
-            loop.forEachRow(r -> inChunks(n, (from, len) ->
+            loop.forEachRowParallel(r -> inChunks(n, (from, len) ->
                     binaryRange(op, x, r[0] + from * as, as, y, r[1] + from * bs, bs, o, r[2] + from, len)));
             return;
         }
-        loop.forEachRow(r -> {
+        loop.forEachRowParallel(r -> {
             for (int i = 0, p = r[0], q = r[1], t = r[2]; i < n; i++, p += as, q += bs, t += ost)
                 o[t] = (float) apply(op, x[p], y[q]);
         });

@@ -86,11 +86,40 @@ final class Loop {
     }
 
     void forEachRow(Row row) {
-        if (rows == 0) return;
+        forRows(0, rows, row);
+    }
+
+    /** Elements below which {@link #forEachRowParallel} stays on the calling thread. */
+    private static final long PARALLEL_MIN = 1 << 16;
+
+    /**
+     * {@link #forEachRow} over the pool in blocks of whole rows, when there are several rows and enough elements to pay
+     * for the hand-off (a bias broadcast over a batch, a transposed copy). Only for bodies whose rows write disjoint
+     * outputs (no two rows in one mask word); each row is computed as on one thread, so results do not change.
+     */
+    void forEachRowParallel(Row row) {
+        WorkerPool pool = WorkerPool.shared();
+        if (rows < 2 || rows * n < PARALLEL_MIN || pool.threads() == 1) {
+            forRows(0, rows, row);
+            return;
+        }
+        int blocks = (int) Math.min(rows, 4L * pool.threads());
+        pool.parallelFor(blocks, b -> forRows(rows * b / blocks, rows * (b + 1) / blocks, row));
+    }
+
+    /** Rows [from, to): the first row's offsets from its index (mixed radix over the outer dimensions), then stepping. */
+    private void forRows(long from, long to, Row row) {
+        if (from >= to) return;
         int r = shape.length, ops = offsets.length;
         int[] idx = new int[r];
         int[] base = offsets.clone();
-        for (long i = 0; i < rows; i++) {
+        long rest = from;
+        for (int d = r - 2; d >= 0; d--) {
+            idx[d] = (int) (rest % shape[d]);
+            rest /= shape[d];
+            for (int o = 0; o < ops; o++) base[o] += idx[d] * strides[o][d];
+        }
+        for (long i = from; i < to; i++) {
             row.run(base);
             for (int d = r - 2; d >= 0; d--) {
                 idx[d]++;
