@@ -50,6 +50,16 @@ class NnKernelsTest {
         assertEquals(0f, p[1], "exp(−∞) is exactly 0");
         for (int j = 4; j < 8; j++) assertTrue(Float.isNaN(p[j]), "an all −∞ line is NaN, as in PyTorch");
         assertEquals(1f, p[8], "a dominant logit takes everything");
+        // Rows long enough for the float-lane path: logits spread over ±80, masked (−∞) entries, an all −∞ row.
+        checkSoftmax(Twin.random(rng, Twin.Values.scaled(Twin.Values.UNIFORM, 80), 6, 50), 1);
+        float[] w = Twin.draw(rng, Twin.Values.UNIFORM, 3 * 40);
+        for (int j = 0; j < 40; j += 3) w[j] = Float.NEGATIVE_INFINITY;
+        for (int j = 80; j < 120; j++) w[j] = Float.NEGATIVE_INFINITY;
+        Twin masked = Twin.of("masked rows of 40", w, 3, 40);
+        checkSoftmax(masked, 1);
+        float[] pw = masked.t().softmax(1).toFloatArray();
+        for (int j = 0; j < 40; j += 3) assertEquals(0f, pw[j], "masked logit " + j);
+        for (int j = 80; j < 120; j++) assertTrue(Float.isNaN(pw[j]), "all −∞ row");
     }
 
     private static void checkSoftmax(Twin x, int dim) {

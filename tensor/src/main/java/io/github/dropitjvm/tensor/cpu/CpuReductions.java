@@ -298,13 +298,46 @@ final class CpuReductions {
         });
         int block = Math.max(1, (1 << 14) / len);
         int blocks = (rows + block - 1) / block;
+        boolean vector = !log && xStep == 1 && oStep == 1 && len >= SOFTMAX_VECTOR_MIN;
         WorkerPool.Body body = b -> {
             double[] e = new double[len];
-            for (int row = b * block, end = Math.min(rows, row + block); row < end; row++)
-                softmaxRow(a, xBase[row], xStep, o, oBase[row], oStep, len, log, e);
+            float[] ef = vector ? new float[len] : null;
+            for (int row = b * block, end = Math.min(rows, row + block); row < end; row++) {
+                if (vector) softmaxRowVector(a, xBase[row], o, oBase[row], len, ef);
+                else softmaxRow(a, xBase[row], xStep, o, oBase[row], oStep, len, log, e);
+            }
         };
         if (blocks == 1) body.run(0);
         else WorkerPool.shared().parallelFor(blocks, body);
+    }
+
+    /** Shortest contiguous row {@link #softmaxRowVector} takes (see its error argument). */
+    private static final int SOFTMAX_VECTOR_MIN = 32;
+
+    /**
+     * Softmax of one contiguous row in float lanes (attention's rows): the maximum, e = exp(x − max) by
+     * {@link VectorMath#exp} (<= 3 ulp), the sum of e in double lanes, then e·(1/sum). Error against the exact
+     * result: the float subtraction x − max costs up to |x − max|·u <= 104u relative before e underflows, plus
+     * 3u (exp) and 2u (the reciprocal and the product), inside the reference bound (4L + 8)·u·p for L >= 32.
+     * NaN or +∞ anywhere makes the whole row NaN, and a −∞ logit gets exactly 0, as in the double path.
+     */
+    private static void softmaxRowVector(float[] a, int p, float[] o, int q, int len, float[] e) {
+        int i = 0;
+        FloatVector mv = FloatVector.broadcast(VectorMath.FS, Float.NEGATIVE_INFINITY);
+        for (; i + VectorMath.FL <= len; i += VectorMath.FL) mv = mv.max(FloatVector.fromArray(VectorMath.FS, a, p + i));
+        float m = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) m = Math.max(m, a[p + i]);
+        if (m == Float.NEGATIVE_INFINITY) m = 0; // all -inf: exp gives 0/0 = NaN like PyTorch
+        for (i = 0; i + VectorMath.FL <= len; i += VectorMath.FL) {
+            FloatVector x = FloatVector.fromArray(VectorMath.FS, a, p + i);
+            // exp clamps its argument at −104, so a masked (−∞) logit is made exactly 0 here
+            VectorMath.exp(x.sub(m)).blend(0f, x.eq(Float.NEGATIVE_INFINITY)).intoArray(e, i);
+        }
+        for (; i < len; i++) e[i] = (float) Math.exp((double) a[p + i] - m);
+        float inv = (float) (1.0 / rowSum(e, 0, len));
+        for (i = 0; i + VectorMath.FL <= len; i += VectorMath.FL)
+            FloatVector.fromArray(VectorMath.FS, e, i).mul(inv).intoArray(o, q + i);
+        for (; i < len; i++) o[q + i] = e[i] * inv;
     }
 
     private static void softmaxRow(float[] a, int p, int xStep, float[] o, int q, int oStep, int len, boolean log, double[] e) {
