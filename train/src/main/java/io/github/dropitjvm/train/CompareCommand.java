@@ -138,8 +138,8 @@ public final class CompareCommand implements Callable<Integer> {
         for (Row r : rows) byGamma.computeIfAbsent(r.gamma(), k -> new ArrayList<>()).add(r);
         StringBuilder md = new StringBuilder(), csv = new StringBuilder();
         TrainConfig c0 = opts.toConfig(0, firstSeed);
-        md.append(String.format(Locale.ROOT, "# DropIT comparison: %s on %s, %d epochs, batch %d, %s, %d seed(s)%n%n",
-                c0.model(), c0.dataset(), c0.epochs(), c0.batchSize(), c0.strategy().id(), seeds));
+        md.append(String.format(Locale.ROOT, "# DropIT comparison: %s on %s, %d epochs, batch %d, %s%s, %d seed(s)%n%n",
+                c0.model(), c0.dataset(), c0.epochs(), c0.batchSize(), c0.strategy().id(), c0.augment() ? "" : ", no augmentation", seeds));
         md.append("| γ | runs | test accuracy (%) | bytes held for backward (1 batch) | vs plain |\n|---|---|---|---|---|\n");
         csv.append("gamma,runs,test_acc_mean,test_acc_std,held_bytes_mean,held_bytes_std,held_vs_plain\n");
         List<Double> xs = new ArrayList<>(), ys = new ArrayList<>(), es = new ArrayList<>();

@@ -74,6 +74,12 @@ public final class TrainOptions {
                     + " 'best' is chosen on them, the test set is only reported (default: ${DEFAULT-VALUE}; 0: none).")
     int valSize;
 
+    @Option(names = "--augment", paramLabel = "on|off", defaultValue = "on",
+            description = "Training-image augmentation: on applies the dataset's (Fashion-MNIST: random crop with padding 2"
+                    + " and horizontal flip; MNIST: crop only; CIFAR-10: crop with padding 4 and flip; synthetic: none),"
+                    + " off trains on the images as they are; normalization applies either way (default: ${DEFAULT-VALUE}).")
+    String augment;
+
     @Option(names = "--backend", defaultValue = "cpu", description = "Compute backend: cpu, opencl (an OpenCL driver must be installed) or cuda (an NVIDIA GPU and driver; device by -Ddropit.cuda.device); no silent fallback (default: ${DEFAULT-VALUE}).")
     String backend;
 
@@ -96,9 +102,14 @@ public final class TrainOptions {
         }
         if (!Presets.NAMES.contains(model))
             throw new IllegalArgumentException("--model: unknown preset '" + model + "'; presets: " + Presets.NAMES);
+        boolean aug = switch (augment) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--augment must be on or off, got '" + augment + "'");
+        };
         checkThreads();
         return new TrainConfig(model, dataset, epochs, batchSize, optimizer, lr, minLr, warmup, weightDecay, momentum,
-                labelSmoothing, gamma, s, f, seed, trainLimit, testLimit, valSize, backend);
+                labelSmoothing, gamma, s, f, seed, trainLimit, testLimit, valSize, backend, aug);
     }
 
     /** Checks --threads and applies it to the CPU backend's worker pool. */

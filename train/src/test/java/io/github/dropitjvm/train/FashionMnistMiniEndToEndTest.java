@@ -40,7 +40,7 @@ class FashionMnistMiniEndToEndTest {
 
     private Trainer.Result train(double gamma, Path dir, List<Module> convertedOut) throws Exception {
         TrainConfig cfg = new TrainConfig("resnet20", "fashion-mnist-mini", 3, 64, "adamw", 3e-3, 1e-5, "1", 0.05, 0.9, 0.1,
-                gamma, Strategy.EXACT_MINK, CacheFormat.AUTO, 1, 0, 0, 5000, "cpu");
+                gamma, Strategy.EXACT_MINK, CacheFormat.AUTO, 1, 0, 0, 5000, "cpu", true);
         StringWriter log = new StringWriter();
         Trainer t = Trainer.start(cfg, dir, null, new PrintWriter(log, true), false);
         Trainer.Result r = t.run();

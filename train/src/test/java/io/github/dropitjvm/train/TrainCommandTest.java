@@ -2,6 +2,7 @@ package io.github.dropitjvm.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,7 +60,7 @@ class TrainCommandTest {
     static TrainConfig config(String model, int epochs, int batch, double lr, String warmup, double gamma,
                               io.github.dropitjvm.dropit.Strategy strategy, int trainLimit, int testLimit, int valSize) {
         return new TrainConfig(model, "synthetic", epochs, batch, "adamw", lr, 1e-5, warmup, 0.05, 0.9, 0.1, gamma, strategy,
-                io.github.dropitjvm.dropit.CacheFormat.AUTO, 1, trainLimit, testLimit, valSize, "cpu");
+                io.github.dropitjvm.dropit.CacheFormat.AUTO, 1, trainLimit, testLimit, valSize, "cpu", true);
     }
 
     @Test
@@ -159,6 +160,56 @@ class TrainCommandTest {
         assertEquals(ra.get("test_acc"), rc.get("test_acc"));
     }
 
+    /** The fashion-mnist-mini options of a tiny vit-fmnist run both train and compare accept: 4 steps per epoch. */
+    static final List<String> TINY_MINI = List.of("--dataset", "fashion-mnist-mini", "--model", "vit-fmnist", "--batch-size", "4",
+            "--train-limit", "16", "--val-size", "0", "--test-limit", "8", "--epochs", "2", "--warmup", "2steps");
+
+    /** Rewrites a run directory's config.json as the code before --augment wrote it: without the augment field. */
+    static void dropAugmentField(Path runDir) throws Exception {
+        Path c = runDir.resolve(Trainer.CONFIG);
+        Map<String, Object> m = MiniJson.parseObject(Files.readString(c));
+        assertEquals(true, m.remove("augment"), "config.json records augment");
+        Files.writeString(c, MiniJson.write(m) + "\n");
+    }
+
+    @Test
+    void runDirectoriesWrittenBeforeAugmentExistedResumeWithAugmentationOn() throws Exception {
+        List<String> full = new ArrayList<>(List.of("train", "--out", tmp.resolve("full").toString()));
+        full.addAll(TINY_MINI);
+        Object[] a = execute(full.toArray(String[]::new));
+        assertEquals(0, a[0], (String) a[2]);
+        List<Float> reference = losses(tmp.resolve("full"));
+        assertEquals(8, reference.size());
+        // the trajectory depends on the setting, so equal losses below prove the old directories resumed with it on
+        List<String> off = new ArrayList<>(List.of("train", "--augment", "off", "--out", tmp.resolve("off").toString()));
+        off.addAll(TINY_MINI);
+        assertEquals(0, execute(off.toArray(String[]::new))[0]);
+        assertNotEquals(reference, losses(tmp.resolve("off")), "--augment off gave the augmented run's losses");
+
+        // dropit train --resume of an old run directory stopped mid-epoch
+        Path stopped = tmp.resolve("stopped");
+        List<String> s = new ArrayList<>(List.of("train", "--out", stopped.toString(), "--stop-after-steps", "3"));
+        s.addAll(TINY_MINI);
+        assertEquals(0, execute(s.toArray(String[]::new))[0]);
+        dropAugmentField(stopped);
+        Object[] r = execute("train", "--resume", stopped.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        assertEquals(reference, losses(stopped));
+
+        // dropit compare with the same options finds the old directory's settings equal to its own and resumes it
+        Path grid = tmp.resolve("grid"), old = grid.resolve("g0-s1");
+        List<String> g = new ArrayList<>(List.of("train", "--out", old.toString(), "--stop-after-steps", "5"));
+        g.addAll(TINY_MINI);
+        assertEquals(0, execute(g.toArray(String[]::new))[0]);
+        dropAugmentField(old);
+        List<String> c = new ArrayList<>(List.of("compare", "--gammas", "0", "--seeds", "1", "--out", grid.toString()));
+        c.addAll(TINY_MINI);
+        Object[] cr = execute(c.toArray(String[]::new));
+        assertEquals(0, cr[0], cr[1] + "\n" + cr[2]);
+        assertTrue(((String) cr[1]).contains("resuming"), (String) cr[1]);
+        assertEquals(reference, losses(old));
+    }
+
     @Test
     void nonFiniteLossStopsWithNonZeroExitAndKeepsTheLastCheckpoint() throws Exception {
         Path dir = tmp.resolve("nan");
@@ -210,6 +261,7 @@ class TrainCommandTest {
             {"--warmup", "soon", "--warmup"}, {"--model", "vgg", "--model"}, {"--dropit-gamma", "1.5", "--dropit-gamma"},
             {"--optimizer", "lion", "--optimizer"}, {"--label-smoothing", "1", "--label-smoothing"}, {"--threads", "0", "--threads"},
             {"--dataset", "nope", "--dataset"}, {"--weight-decay", "-0.1", "--weight-decay"}, {"--lr", "abc", "--lr"},
+            {"--augment", "maybe", "--augment"}, {"--augment", "true", "--augment"},
         };
         for (String[] c : cases) {
             Object[] r = execute("train", "--out", o.toString(), c[0], c[1]);
@@ -232,7 +284,7 @@ class TrainCommandTest {
         String out = (String) r[1];
         for (String opt : List.of("--model", "--dataset", "--epochs", "--batch-size", "--optimizer", "--lr", "--warmup",
                 "--weight-decay", "--label-smoothing", "--dropit-gamma", "--strategy", "--cache-format", "--threads", "--seed",
-                "--out", "--resume", "--train-limit", "--test-limit", "--backend", "--data-dir", "vit-fmnist"))
+                "--out", "--resume", "--train-limit", "--test-limit", "--backend", "--data-dir", "--augment", "vit-fmnist"))
             assertTrue(out.contains(opt), opt + " missing from\n" + out);
         assertFalse(out.contains("--stop-after-steps"), out);
         Object[] c = execute("compare", "--help");

@@ -17,11 +17,14 @@ import java.util.Map;
  * @param trainLimit    use only the first N training images (0: all), before the validation split is taken
  * @param testLimit     evaluate on only the first N test images (0: all)
  * @param valSize       validation images split off the training set (seeded), at most a tenth of it; 0: none
+ * @param augment       apply the dataset's training augmentation ({@code Datasets.augmentationFor}); false trains
+ *                      on the images as they are (still normalized). A config.json written before this setting
+ *                      existed has no such field and means true, the only behaviour there was then.
  */
 public record TrainConfig(String model, String dataset, int epochs, int batchSize, String optimizer, double lr,
                           double minLr, String warmup, double weightDecay, double momentum, double labelSmoothing,
                           double gamma, Strategy strategy, CacheFormat cacheFormat, long seed, int trainLimit,
-                          int testLimit, int valSize, String backend) {
+                          int testLimit, int valSize, String backend, boolean augment) {
 
     public TrainConfig {
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
@@ -91,6 +94,7 @@ public record TrainConfig(String model, String dataset, int epochs, int batchSiz
         m.put("test_limit", testLimit);
         m.put("val_size", valSize);
         m.put("backend", backend);
+        m.put("augment", augment);
         return m;
     }
 
@@ -101,11 +105,19 @@ public record TrainConfig(String model, String dataset, int epochs, int batchSiz
                 MiniJson.num(m, "momentum"), MiniJson.num(m, "label_smoothing"), MiniJson.num(m, "dropit_gamma"),
                 Strategy.parse(MiniJson.str(m, "strategy")), CacheFormat.parse(MiniJson.str(m, "cache_format")),
                 MiniJson.lng(m, "seed"), (int) MiniJson.lng(m, "train_limit"), (int) MiniJson.lng(m, "test_limit"),
-                (int) MiniJson.lng(m, "val_size"), MiniJson.str(m, "backend"));
+                (int) MiniJson.lng(m, "val_size"), MiniJson.str(m, "backend"), augment(m));
+    }
+
+    /** The "augment" field; absent in run directories written before it existed, whose runs all augmented. */
+    private static boolean augment(Map<String, Object> m) {
+        if (!m.containsKey("augment")) return true;
+        if (!(m.get("augment") instanceof Boolean b))
+            throw new IllegalArgumentException("JSON: 'augment' must be true or false, got " + MiniJson.write(m.get("augment")));
+        return b;
     }
 
     public TrainConfig withGammaAndSeed(double g, long s) {
         return new TrainConfig(model, dataset, epochs, batchSize, optimizer, lr, minLr, warmup, weightDecay, momentum,
-                labelSmoothing, g, strategy, cacheFormat, s, trainLimit, testLimit, valSize, backend);
+                labelSmoothing, g, strategy, cacheFormat, s, trainLimit, testLimit, valSize, backend, augment);
     }
 }

@@ -190,8 +190,7 @@ public final class Trainer {
         if (want[0] != channels || want[1] != train.height() || want[2] != train.width())
             throw new IllegalArgumentException("--model " + cfg.model() + " takes " + want[0] + "x" + want[1] + "x" + want[2]
                     + " images but --dataset " + cfg.dataset() + " has " + channels + "x" + train.height() + "x" + train.width());
-        Loader loader = new Loader(train, cfg.batchSize(), true, true, cfg.seed(),
-                Datasets.augmentationFor(cfg.dataset(), true), Datasets.normalizationFor(cfg.dataset()));
+        Loader loader = trainingLoader(cfg, train);
         int batches = loader.batchesPerEpoch();
         if (batches == 0)
             throw new IllegalArgumentException("--batch-size " + cfg.batchSize() + " is larger than the " + train.size() + " training images");
@@ -237,9 +236,9 @@ public final class Trainer {
             AtomicFiles.writeString(runDir.resolve(CONFIG), MiniJson.write(cfg.toJson()) + "\n");
             Files.deleteIfExists(runDir.resolve(METRICS));
             st = TrainerState.fresh(cfg.seed());
-            out.printf(Locale.ROOT, "training %s (%,d parameters) on %s: %d train / %d val / %d test images, %d epoch(s) of %d steps%n",
+            out.printf(Locale.ROOT, "training %s (%,d parameters) on %s: %d train / %d val / %d test images, %d epoch(s) of %d steps%s%n",
                     cfg.model(), model.parameterCount(), cfg.dataset(), train.size(), val == null ? 0 : val.size(), test.size(),
-                    cfg.epochs(), batches);
+                    cfg.epochs(), batches, cfg.augment() ? "" : ", no augmentation");
         }
         out.flush();
 
@@ -376,6 +375,12 @@ public final class Trainer {
         out.print(summary);
         out.flush();
         return r;
+    }
+
+    /** The training batches: shuffled per epoch, last partial batch dropped, augmented unless the config says off. */
+    static Loader trainingLoader(TrainConfig cfg, ImageSet train) {
+        return new Loader(train, cfg.batchSize(), true, true, cfg.seed(), Datasets.augmentationFor(cfg.dataset(), cfg.augment()),
+                Datasets.normalizationFor(cfg.dataset()));
     }
 
     private Result finish(Outcome o, String msg, double test, double bestVal, int bestEpoch, double bestTest, long steps,
