@@ -117,15 +117,10 @@ final class CpuReductions {
             return true;
         }
         int inner = innerOfKeptBlock(xs, reduced);
-        if (k > 0 && inner > 1 && inner >= VectorMath.DL) {
-            // Kept dimensions in the middle, e.g. per channel over (N, C, H·W): each output sums its outer·1 rows of
-            // `inner` contiguous elements in vector lanes, rows in order; outputs split over the pool.
-            int outer = count / inner, rows = inner;
-            perOutput(outN, (long) count * outN, m -> {
-                double t = 0;
-                for (int u = 0; u < outer; u++) t += rowSum(a, off + (u * outN + m) * rows, rows);
-                o[m] = (float) (t * scale);
-            });
+        if (k > 0 && inner >= VectorMath.DL) {
+            // Kept dimensions in the middle, e.g. per channel over (N, C, H·W): outputs split over the pool.
+            int outer = count / inner;
+            perOutput(outN, (long) count * outN, m -> o[m] = (float) (keptBlockSum(a, off, outer, outN, inner, m) * scale));
             return true;
         }
         if (trailing && j < r) {
@@ -160,6 +155,13 @@ final class CpuReductions {
         return inner;
     }
 
+    /** Output m's sum over x laid out as (outer, outN, inner): its outer runs of inner elements, in order, in double lanes. */
+    private static double keptBlockSum(float[] a, int off, int outer, int outN, int inner, int m) {
+        double t = 0;
+        for (int u = 0; u < outer; u++) t += rowSum(a, off + (u * outN + m) * inner, inner);
+        return t;
+    }
+
     /** body(m) for every output m, over the pool in blocks of outputs when the whole job is large. */
     private static void perOutput(int outN, long work, java.util.function.IntConsumer body) {
         int blocks = work < (1 << 15) ? 1 : Math.min(outN, 4 * WorkerPool.shared().threads());
@@ -186,9 +188,7 @@ final class CpuReductions {
         int outer = count / inner;
         double denom = count - correction;
         perOutput(outN, (long) count * outN, m -> {
-            double sum = 0;
-            for (int u = 0; u < outer; u++) sum += rowSum(a, off + (u * outN + m) * inner, inner);
-            double mean = sum / count, sq = 0;
+            double mean = keptBlockSum(a, off, outer, outN, inner, m) / count, sq = 0;
             for (int u = 0; u < outer; u++) sq += rowSquaredDeviations(a, off + (u * outN + m) * inner, inner, mean);
             o[m] = (float) (denom > 0 ? sq / denom : Double.NaN);
         });
