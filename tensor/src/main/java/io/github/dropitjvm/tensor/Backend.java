@@ -145,6 +145,32 @@ public interface Backend {
     /** col2im: sums cols (N, C·kh·kw, OH·OW) back into x (N, C, H, W), which is overwritten. */
     void col2im(Tensor cols, Conv2dGeometry g, Tensor x);
 
+    /**
+     * Fused convolution, if this backend has it: out (N, O, OH·OW) = weight (O, C·kh·kw) · im2col(x), image by
+     * image, with the same sums as that product. Returns false (writing nothing) otherwise, and the caller composes
+     * {@link #im2col} and {@link #matmul}. The same holds for the two gradients below. Outputs are fresh and
+     * contiguous, their contents unspecified: the kernel writes every element.
+     */
+    default boolean conv2d(Tensor x, Tensor weight, Conv2dGeometry g, Tensor out) {
+        return false;
+    }
+
+    /**
+     * Fused input gradient: gradIn (N, C, H, W) = col2im(weightᵀ · gradOut) for gradOut (N, O, OH·OW) (asked for
+     * strided convolutions only: with stride 1 the front end computes it as a {@link #conv2d}).
+     */
+    default boolean conv2dInputGrad(Tensor weight, Tensor gradOut, Conv2dGeometry g, Tensor gradIn) {
+        return false;
+    }
+
+    /**
+     * Fused weight gradient per image: perImage (N, C·kh·kw, O) = im2col(x)[n] · gradOut[n]ᵀ; the caller
+     * sums over N (so the order of that sum is the front end's, the same on every backend).
+     */
+    default boolean conv2dWeightGrad(Tensor x, Tensor gradOut, Conv2dGeometry g, Tensor perImage) {
+        return false;
+    }
+
     /** Max pooling with -inf padding; indices (INT32) are flat positions within each (n, c) input plane. */
     void maxPool2d(Tensor x, Conv2dGeometry g, Tensor out, Tensor indices);
 

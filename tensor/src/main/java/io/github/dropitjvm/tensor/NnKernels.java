@@ -168,6 +168,68 @@ public final class NnKernels {
         return x;
     }
 
+    /**
+     * Convolution without bias: y (N, O, OH, OW) = weight (O, C, kh, kw) applied to x (N, C, H, W), i.e. weight ·
+     * im2col(x). Backends may fuse the two (the CPU does, image by image, so the columns stay in cache); the
+     * result is the same product either way.
+     */
+    public static Tensor conv2d(Tensor x, Tensor weight, Conv2dGeometry g) {
+        Tensor.requireFloat("conv2d", x);
+        Tensor.requireFloat("conv2d", weight);
+        Tensor.sameBackend("conv2d", x, weight);
+        checkInput("conv2d", x, g);
+        int o = weight.size(0);
+        Tensor.requireShape("conv2d", "weight", weight, o, g.c(), g.kh(), g.kw());
+        Tensor w2 = weight.reshape(o, g.c() * g.kh() * g.kw());
+        Tensor y = x.newResult(DType.FLOAT32, g.n(), o, g.outH() * g.outW());
+        if (!x.backend().conv2d(x, w2, g, y)) y = w2.matmul(im2col(x, g));
+        return y.reshape(g.n(), o, g.outH(), g.outW());
+    }
+
+    /**
+     * The input gradient of {@link #conv2d}, (N, C, H, W): col2im(weightᵀ · gradOut). With stride 1 (and padding
+     * below the kernel) it is itself a convolution, gradIn[c][iy][ix] = Σ w[o][c][ki][kj]·gradOut[o][iy + ph − ki][ix
+     * + pw − kj]: gradOut padded by kh−1−ph, kw−1−pw and convolved with the weight flipped in space, its channel
+     * dimensions swapped. It runs so, as {@link #conv2d} (one GEMM writing the result), rather than as a GEMM into
+     * kh·kw times larger columns that col2im then adds back; the sums run in another order, within the same bound.
+     */
+    public static Tensor conv2dInputGrad(Tensor weight, Tensor gradOut, Conv2dGeometry g) {
+        Tensor.requireFloat("conv2dInputGrad", gradOut);
+        Tensor.sameBackend("conv2dInputGrad", gradOut, weight);
+        int o = weight.size(0), c = g.c(), kh = g.kh(), kw = g.kw(), rows = c * kh * kw, spatial = g.outH() * g.outW();
+        Tensor.requireShape("conv2dInputGrad", "weight", weight, o, c, kh, kw);
+        Tensor.requireShape("conv2dInputGrad", "gradient", gradOut, g.n(), o, g.outH(), g.outW());
+        if (g.strideH() == 1 && g.strideW() == 1 && g.padH() < kh && g.padW() < kw) {
+            int[] reversed = new int[kh * kw];
+            for (int k = 0; k < reversed.length; k++) reversed[k] = reversed.length - 1 - k;
+            Tensor flipped = Indexing.indexSelect(weight.transpose(0, 1).reshape(c, o, kh * kw), 2,
+                    Tensor.fromArray(reversed, reversed.length).to(weight.backend())).reshape(c, o, kh, kw);
+            Conv2dGeometry t = new Conv2dGeometry(g.n(), o, g.outH(), g.outW(), kh, kw, 1, 1, kh - 1 - g.padH(), kw - 1 - g.padW());
+            return conv2d(gradOut, flipped, t);
+        }
+        Tensor w2 = weight.reshape(o, rows), g3 = gradOut.reshape(g.n(), o, spatial);
+        Tensor gx = gradOut.newResult(DType.FLOAT32, g.n(), c, g.h(), g.w());
+        return gradOut.backend().conv2dInputGrad(w2, g3, g, gx) ? gx : col2im(w2.transpose(0, 1).matmul(g3), g);
+    }
+
+    /**
+     * The weight gradient of {@link #conv2d}, (O, C, kh, kw): Σₙ gradOut[n] · im2col(x)[n]ᵀ. Each image's product
+     * is formed as columns · gradOutᵀ (the GEMM packs its right operand, then gᵀ of O columns rather than the
+     * kh·kw times larger columnsᵀ) and the images are summed in order by one reduction, on every backend.
+     */
+    public static Tensor conv2dWeightGrad(Tensor x, Tensor gradOut, Conv2dGeometry g) {
+        Tensor.requireFloat("conv2dWeightGrad", x);
+        Tensor.requireFloat("conv2dWeightGrad", gradOut);
+        Tensor.sameBackend("conv2dWeightGrad", x, gradOut);
+        checkInput("conv2dWeightGrad", x, g);
+        int o = gradOut.size(1), rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW();
+        Tensor.requireShape("conv2dWeightGrad", "gradient", gradOut, g.n(), o, g.outH(), g.outW());
+        Tensor g3 = gradOut.reshape(g.n(), o, spatial);
+        Tensor perImage = x.newResult(DType.FLOAT32, g.n(), rows, o);
+        if (!x.backend().conv2dWeightGrad(x, g3, g, perImage)) perImage = im2col(x, g).matmul(g3.transpose(1, 2));
+        return perImage.sum(0, false).transpose(0, 1).reshape(o, g.c(), g.kh(), g.kw());
+    }
+
     public static PoolResult maxPool2d(Tensor x, int kernel, int stride, int padding) {
         Tensor.requireFloat("maxPool2d", x);
         Conv2dGeometry g = geometry("maxPool2d", x, kernel, kernel, stride, padding);

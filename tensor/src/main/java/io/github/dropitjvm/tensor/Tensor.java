@@ -132,7 +132,7 @@ public final class Tensor {
      * Backend#allocateUninitialized}): only for the output of a kernel that writes every element (elementwise, copy,
      * where, matmul with beta 0, softmax). BIT results are zeroed: their kernels set bits in place.
      */
-    private Tensor newResult(DType dtype, int... shape) {
+    Tensor newResult(DType dtype, int... shape) {
         if (dtype == DType.BIT) return newZeros(dtype, shape);
         long n = Shape.numel("result", shape);
         if (n > backend().maxElements()) return newZeros(dtype, shape);   // zeros() names the op and the limit

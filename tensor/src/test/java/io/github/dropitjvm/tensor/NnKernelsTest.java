@@ -198,6 +198,8 @@ class NnKernelsTest {
             {2, 3, 7, 9, 3, 3, 1, 1, 1, 1}, {1, 2, 8, 8, 2, 2, 2, 2, 0, 0}, {2, 1, 9, 7, 3, 3, 2, 2, 1, 1},
             {1, 3, 5, 6, 1, 1, 1, 1, 0, 0}, {2, 2, 6, 11, 2, 3, 1, 2, 1, 0}, {1, 1, 1, 1, 1, 1, 1, 1, 0, 0},
             {1, 4, 33, 7, 5, 3, 3, 2, 2, 1}, {1, 1, 3, 3, 3, 3, 1, 1, 2, 2},
+            // Stride 1 with the output as wide as the input (one shifted copy per row), taller or shorter than it.
+            {2, 2, 9, 8, 5, 3, 1, 1, 1, 1}, {2, 2, 6, 5, 3, 5, 1, 1, 2, 2}, {1, 1, 4, 4, 3, 3, 1, 1, 1, 1},
             // Large enough to be split over the worker pool; stride 1 (the arraycopy path) and stride 2.
             {2, 16, 32, 32, 3, 3, 1, 1, 1, 1}, {2, 8, 33, 31, 3, 3, 2, 2, 1, 1}};
 

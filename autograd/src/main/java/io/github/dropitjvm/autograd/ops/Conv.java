@@ -8,7 +8,7 @@ import io.github.dropitjvm.tensor.NnKernels;
 import io.github.dropitjvm.tensor.Shape;
 import io.github.dropitjvm.tensor.Tensor;
 
-/** 2-D convolution (im2col + matmul) and pooling. */
+/** 2-D convolution (weight · im2col, see {@link NnKernels#conv2d}) and pooling. */
 public final class Conv {
     private Conv() {}
 
@@ -34,30 +34,16 @@ public final class Conv {
         SavedTensor sx = !f.needs(1) ? null : inputHooks == null ? f.save(x) : f.save(x, inputHooks);
         SavedTensor sw = f.needs(0) ? f.save(weight) : null;
         Tensor y = forward(x.data(), weight.data(), bias == null ? null : bias.data(), geo);
-        int rows = geo.c() * geo.kh() * geo.kw(), spatial = geo.outH() * geo.outW();
-        int[] ws = weight.shape();
-        return f.output(y, g -> {
-            Tensor g3 = g.reshape(geo.n(), o, spatial);
-            Tensor gx = null, gw = null, gb = null;
-            if (f.needs(0)) gx = NnKernels.col2im(sw.get().reshape(o, rows).transpose(0, 1).matmul(g3), geo);
-            if (f.needs(1)) {
-                Tensor cols = NnKernels.im2col(sx.get(), geo);
-                // dWᵀ = cols·gᵀ rather than dW = g·colsᵀ: the GEMM packs its right operand, which is then gᵀ
-                // (spatial × o) instead of colsᵀ (spatial × c·kh·kw, kh·kw times larger), both read across rows.
-                gw = cols.matmul(g3.transpose(1, 2)).sum(0, false).transpose(0, 1).reshape(ws);
-            }
-            if (f.needs(2)) gb = g3.sum(new int[]{0, 2}, false);
-            return new Tensor[]{gx, gw, gb};
-        });
+        return f.output(y, g -> new Tensor[]{
+                f.needs(0) ? NnKernels.conv2dInputGrad(sw.get(), g, geo) : null,
+                f.needs(1) ? NnKernels.conv2dWeightGrad(sx.get(), g, geo) : null,
+                f.needs(2) ? g.reshape(geo.n(), o, -1).sum(new int[]{0, 2}, false) : null});
     }
 
     /** The conv2d forward on tensors (shared with DropIT's conv). */
     public static Tensor forward(Tensor x, Tensor weight, Tensor bias, Conv2dGeometry geo) {
-        int o = weight.size(0);
-        Tensor cols = NnKernels.im2col(x, geo);
-        Tensor y = weight.reshape(o, -1).matmul(cols);
-        if (bias != null) y = y.add(bias.reshape(o, 1));
-        return y.reshape(geo.n(), o, geo.outH(), geo.outW());
+        Tensor y = NnKernels.conv2d(x, weight, geo);
+        return bias == null ? y : y.add(bias.reshape(weight.size(0), 1, 1));
     }
 
     /** Max pooling; keeps the INT32 argmax positions. */

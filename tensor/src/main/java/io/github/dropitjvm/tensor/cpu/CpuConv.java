@@ -13,36 +13,66 @@ final class CpuConv {
     private CpuConv() {}
 
     /**
-     * Rows of cols are (c, ki, kj), columns (y, x). Each (n, row) is one task over the pool (disjoint outputs). With
-     * stride 1 an output row segment is a contiguous run of an input row: one arraycopy plus zeros at the padded
-     * ends, instead of a bounds test per element.
+     * Rows of cols are (c, ki, kj), columns (y, x). Each (n, row) is one task over the pool (disjoint outputs).
      */
     static void im2col(Tensor x, Conv2dGeometry g, Tensor cols) {
         Tensor xc = x.contiguous();
         float[] in = CpuBackend.cpu(xc).floats(), out = CpuBackend.cpu(cols).floats();
         int xo = (int) xc.offset(), co = (int) cols.offset();
-        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w(), plane = h * w, rows = g.c() * g.kh() * g.kw(), spatial = oh * ow;
-        int kh = g.kh(), kw = g.kw(), sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW(), cn = g.c();
+        int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW(), image = g.c() * g.h() * g.w();
         parallel(g.n() * rows, spatial, task -> {
             int n = task / rows, row = task % rows;
-            int c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
-            int src = xo + (n * cn + c) * plane;
-            int dst = co + (n * rows + row) * spatial;
-            // Output columns xx whose input column ix = xx·sw − pw + kj lies in [0, w).
-            int x0 = Math.min(ow, Math.max(0, ceilDiv(pw - kj, sw))), x1 = Math.max(x0, Math.min(ow, ceilDiv(w + pw - kj, sw)));
-            for (int y = 0; y < oh; y++) {
-                int iy = y * sh - ph + ki, d = dst + y * ow;
-                if (iy < 0 || iy >= h) {
-                    Arrays.fill(out, d, d + ow, 0f);
-                    continue;
-                }
-                Arrays.fill(out, d, d + x0, 0f);
-                int s0 = src + iy * w + x0 * sw - pw + kj;
-                if (sw == 1) System.arraycopy(in, s0, out, d + x0, x1 - x0);
-                else for (int xx = x0, p = s0; xx < x1; xx++, p += sw) out[d + xx] = in[p];
-                Arrays.fill(out, d + x1, d + ow, 0f);
-            }
+            im2colSpan(in, xo + n * image, g, row, 0, spatial, out, co + (n * rows + row) * spatial);
         });
+    }
+
+    /**
+     * Output positions [j0, j1) (j = y·OW + x) of row (c, ki, kj) of one image's columns, from the image at src into
+     * out from dst on. With stride 1 an output row segment is a contiguous run of an input row; when moreover the
+     * output is as wide as the input (a "same" convolution) the whole span is one run of the input plane shifted by
+     * a constant, except the entries that wrap past a row's edge: one copy, then zeros on those. Otherwise a copy
+     * per output row.
+     */
+    private static void im2colSpan(float[] in, int src, Conv2dGeometry g, int row, int j0, int j1, float[] out, int dst) {
+        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+        int kh = g.kh(), kw = g.kw(), sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW();
+        int c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw;
+        src += c * h * w;
+        dst -= j0; // out[dst + j] holds position j
+        // Output columns x whose input column x·sw − pw + kj lies in [0, w).
+        int x0 = Math.min(ow, Math.max(0, ceilDiv(pw - kj, sw))), x1 = Math.max(x0, Math.min(ow, ceilDiv(w + pw - kj, sw)));
+        if (sameWidth(g)) {
+            // Output rows y whose input row y − ph + ki lies in [0, h); valid positions run from first to last.
+            int y0 = Math.min(oh, Math.max(0, ph - ki)), y1 = Math.max(y0, Math.min(oh, h + ph - ki));
+            int first = y0 * ow + x0, last = y0 == y1 || x0 == x1 ? first : (y1 - 1) * ow + x1;
+            int a = Math.clamp(first, j0, j1), b = Math.clamp(last, a, j1);
+            Arrays.fill(out, dst + j0, dst + a, 0f);
+            if (b > a) System.arraycopy(in, src + a + (ki - ph) * w + kj - pw, out, dst + a, b - a);
+            Arrays.fill(out, dst + b, dst + j1, 0f);
+            if (x1 - x0 < ow) // between rows y and y + 1 the positions y·OW + x1 .. (y + 1)·OW + x0 are padding
+                for (int y = Math.max(y0, a / ow - 1); y < y1 - 1 && y * ow + x1 < b; y++)
+                    for (int at = Math.max(a, y * ow + x1), end = Math.min(b, (y + 1) * ow + x0); at < end; at++) out[dst + at] = 0f;
+            return;
+        }
+        for (int y = j0 / ow; y < oh && y * ow < j1; y++) {
+            int xa = Math.max(0, j0 - y * ow), xb = Math.min(ow, j1 - y * ow), d = dst + y * ow;
+            int iy = y * sh - ph + ki;
+            if (iy < 0 || iy >= h) {
+                Arrays.fill(out, d + xa, d + xb, 0f);
+                continue;
+            }
+            int va = Math.clamp(x0, xa, xb), vb = Math.clamp(x1, va, xb);
+            Arrays.fill(out, d + xa, d + va, 0f);
+            int s0 = src + iy * w + va * sw - pw + kj;
+            if (sw == 1) System.arraycopy(in, s0, out, d + va, vb - va);
+            else for (int x = va, p = s0; x < vb; x++, p += sw) out[d + x] = in[p];
+            Arrays.fill(out, d + vb, d + xb, 0f);
+        }
+    }
+
+    /** Stride 1 and an output as wide as the input: a row of columns is the input plane shifted by a constant. */
+    private static boolean sameWidth(Conv2dGeometry g) {
+        return g.strideH() == 1 && g.strideW() == 1 && g.outW() == g.w();
     }
 
     /** ⌈a / b⌉ for b > 0 and any sign of a. */
@@ -54,8 +84,8 @@ final class CpuConv {
      * Runs tasks 0..count−1 on the pool when the whole job is large enough to pay for it (each task owns disjoint
      * outputs and computes them the same way on any thread), else inline.
      */
-    private static void parallel(int count, int workPerTask, WorkerPool.Body body) {
-        if ((long) count * workPerTask < (1 << 15)) {
+    private static void parallel(int count, long workPerTask, WorkerPool.Body body) {
+        if (count * workPerTask < (1 << 15)) {
             for (int t = 0; t < count; t++) body.run(t);
         } else {
             WorkerPool.shared().parallelFor(count, body);
@@ -63,33 +93,127 @@ final class CpuConv {
     }
 
     /**
-     * Adds every column back into its input position. One task per (n, c) input plane (its kh·kw rows, in row
-     * order as before, so the sums are the same on any thread count); with stride 1 the inner loop is a contiguous
-     * add C2 vectorises.
+     * Adds every column back into its input position. One task per (n, c) input plane, so the sums are the same on
+     * any thread count.
      */
     static void col2im(Tensor cols, Conv2dGeometry g, Tensor x) {
         Tensor cc = cols.contiguous();
         float[] in = CpuBackend.cpu(cc).floats(), out = CpuBackend.cpu(x).floats();
         int co = (int) cc.offset(), xo = (int) x.offset();
-        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w(), plane = h * w, rows = g.c() * g.kh() * g.kw(), spatial = oh * ow;
-        int kh = g.kh(), kw = g.kw(), sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW(), cn = g.c();
-        parallel(g.n() * cn, kh * kw * spatial, task -> {
+        int plane = g.h() * g.w(), rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW(), cn = g.c();
+        parallel(g.n() * cn, (long) g.kh() * g.kw() * spatial, task -> {
             int n = task / cn, c = task % cn;
-            int dst = xo + (n * cn + c) * plane;
-            Arrays.fill(out, dst, dst + plane, 0f);
-            for (int k = 0; k < kh * kw; k++) {
-                int row = c * kh * kw + k, ki = k / kw, kj = k % kw;
-                int src = co + (n * rows + row) * spatial;
-                int x0 = Math.min(ow, Math.max(0, ceilDiv(pw - kj, sw))), x1 = Math.max(x0, Math.min(ow, ceilDiv(w + pw - kj, sw)));
-                for (int y = 0; y < oh; y++) {
-                    int iy = y * sh - ph + ki;
-                    if (iy < 0 || iy >= h) continue;
-                    int d = dst + iy * w + x0 * sw - pw + kj, s0 = src + y * ow + x0;
-                    if (sw == 1) for (int t = 0, len = x1 - x0; t < len; t++) out[d + t] += in[s0 + t];
-                    else for (int xx = x0; xx < x1; xx++, d += sw) out[d] += in[s0 + xx - x0];
-                }
+            col2imPlane(in, co + n * rows * spatial, g, c, out, xo + (n * cn + c) * plane);
+        });
+    }
+
+    /**
+     * Input plane c of one image, at dst (overwritten), from that image's columns at src: its kh·kw rows added in
+     * row order. With stride 1 the inner loop is a contiguous add C2 vectorises.
+     */
+    private static void col2imPlane(float[] in, int src, Conv2dGeometry g, int c, float[] out, int dst) {
+        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w(), spatial = oh * ow;
+        int kh = g.kh(), kw = g.kw(), sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW();
+        Arrays.fill(out, dst, dst + h * w, 0f);
+        for (int k = 0; k < kh * kw; k++) {
+            int ki = k / kw, kj = k % kw, s = src + (c * kh * kw + k) * spatial;
+            int x0 = Math.min(ow, Math.max(0, ceilDiv(pw - kj, sw))), x1 = Math.max(x0, Math.min(ow, ceilDiv(w + pw - kj, sw)));
+            for (int y = 0; y < oh; y++) {
+                int iy = y * sh - ph + ki;
+                if (iy < 0 || iy >= h) continue;
+                int d = dst + iy * w + x0 * sw - pw + kj, s0 = s + y * ow + x0;
+                if (sw == 1) for (int t = 0, len = x1 - x0; t < len; t++) out[d + t] += in[s0 + t];
+                else for (int xx = x0; xx < x1; xx++, d += sw) out[d] += in[s0 + xx - x0];
+            }
+        }
+    }
+
+    // ---- fused convolution: one image at a time, its columns a span at a time in a per-thread buffer ----
+    //
+    // Forming all N images' columns first (kh·kw times the input) sends them through memory twice, written by
+    // im2col and read back by the GEMM's packing, after a zero fill of the fresh tensor. Here the columns of SPAN
+    // output positions at a time are formed in a buffer that stays in L2 and multiplied at once. Each span's product
+    // is the serial GEMM the batched matmul runs on a whole image, restricted to SPAN output columns (forward: same
+    // sums) or to one depth slice of KC (weight gradient: accumulated as the GEMM adds its slices), so the results
+    // equal the unfused ones bit for bit.
+
+    /** Output positions formed at a time: one GEMM depth slice, and a whole number of micro-tile column panels. */
+    static final int SPAN = CpuMatmul.KC;
+
+    private static final ThreadLocal<float[][]> COLS = ThreadLocal.withInitial(() -> new float[][]{new float[0]});
+
+    /** This thread's column buffer, grown to at least size floats and kept. */
+    private static float[] colsBuffer(int size) {
+        float[][] holder = COLS.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        return holder[0];
+    }
+
+    /**
+     * Whether to fuse: when there are enough images to split between the threads (with fewer, the unfused path
+     * splits each product across the threads instead).
+     */
+    private static boolean fuse(Conv2dGeometry g) {
+        int threads = WorkerPool.shared().threads();
+        return threads == 1 || g.n() >= 2 * threads;
+    }
+
+    /** out[n] (O × OH·OW) = weight (O × C·kh·kw) · im2col(x[n]). */
+    static boolean conv2d(Tensor x, Tensor weight, Conv2dGeometry g, Tensor out) {
+        if (!fuse(g)) return false;
+        Tensor xc = x.contiguous();
+        float[] in = CpuBackend.cpu(xc).floats(), w = CpuBackend.cpu(weight).floats(), y = CpuBackend.cpu(out).floats();
+        int xo = (int) xc.offset(), wo = (int) weight.offset(), yo = (int) out.offset();
+        int wr = (int) weight.stride(0), wc = (int) weight.stride(1), o = weight.size(0);
+        int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW(), image = g.c() * g.h() * g.w();
+        parallel(g.n(), (long) o * rows * spatial, n -> {
+            float[] cols = colsBuffer(rows * SPAN);
+            for (int j0 = 0; j0 < spatial; j0 += SPAN) {
+                int span = Math.min(SPAN, spatial - j0);
+                for (int row = 0; row < rows; row++) im2colSpan(in, xo + n * image, g, row, j0, j0 + span, cols, row * span);
+                CpuMatmul.product(w, wo, wr, wc, cols, 0, span, 1, y, yo + n * o * spatial + j0, spatial, 1, o, span, rows, 0f);
             }
         });
+        return true;
+    }
+
+    /** gradIn[n] = col2im(weightᵀ · gradOut[n]); gradOut is (N, O, OH·OW). One image's columns at a time. */
+    static boolean conv2dInputGrad(Tensor weight, Tensor gradOut, Conv2dGeometry g, Tensor gradIn) {
+        if (!fuse(g)) return false;
+        float[] w = CpuBackend.cpu(weight).floats(), go = CpuBackend.cpu(gradOut).floats(), gi = CpuBackend.cpu(gradIn).floats();
+        int wo = (int) weight.offset(), goo = (int) gradOut.offset(), gio = (int) gradIn.offset();
+        int wr = (int) weight.stride(0), wc = (int) weight.stride(1), o = weight.size(0);
+        int gn = (int) gradOut.stride(0), gr = (int) gradOut.stride(1), gc = (int) gradOut.stride(2);
+        int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW(), plane = g.h() * g.w();
+        parallel(g.n(), (long) o * rows * spatial, n -> {
+            float[] cols = colsBuffer(rows * spatial);
+            CpuMatmul.product(w, wo, wc, wr, go, goo + n * gn, gr, gc, cols, 0, spatial, 1, rows, spatial, o, 0f);
+            for (int c = 0; c < g.c(); c++) col2imPlane(cols, 0, g, c, gi, gio + (n * g.c() + c) * plane);
+        });
+        return true;
+    }
+
+    /**
+     * perImage[n] (C·kh·kw × O) = im2col(x[n]) · gradOut[n]ᵀ; gradOut is (N, O, OH·OW). The depth of this product is
+     * the output positions, taken SPAN = KC at a time and added as the GEMM adds its depth slices.
+     */
+    static boolean conv2dWeightGrad(Tensor x, Tensor gradOut, Conv2dGeometry g, Tensor perImage) {
+        if (!fuse(g)) return false;
+        Tensor xc = x.contiguous();
+        float[] in = CpuBackend.cpu(xc).floats(), go = CpuBackend.cpu(gradOut).floats(), p = CpuBackend.cpu(perImage).floats();
+        int xo = (int) xc.offset(), goo = (int) gradOut.offset(), po = (int) perImage.offset();
+        int gn = (int) gradOut.stride(0), gr = (int) gradOut.stride(1), gc = (int) gradOut.stride(2), o = gradOut.size(1);
+        int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW(), image = g.c() * g.h() * g.w();
+        parallel(g.n(), (long) o * rows * spatial, n -> {
+            float[] cols = colsBuffer(rows * SPAN);
+            for (int j0 = 0; j0 < spatial; j0 += SPAN) {
+                int span = Math.min(SPAN, spatial - j0);
+                for (int row = 0; row < rows; row++) im2colSpan(in, xo + n * image, g, row, j0, j0 + span, cols, row * span);
+                CpuMatmul.product(cols, 0, span, 1, go, goo + n * gn + j0 * gc, gc, gr, p, po + n * rows * o, o, 1,
+                        rows, o, span, j0 == 0 ? 0f : 1f);
+            }
+        });
+        return true;
     }
 
     /**

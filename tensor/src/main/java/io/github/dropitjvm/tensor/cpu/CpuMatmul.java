@@ -91,6 +91,19 @@ final class CpuMatmul {
         }
     }
 
+    /**
+     * C (m×n, at oc with strides cr, cc) = beta·C + A (m×k) · B (k×n), each given by array, offset and (row,
+     * column) strides: one product on the calling thread, for kernels that form an operand themselves (the fused
+     * conv). With k <= KC, beta 1 adds A·B to C exactly as the GEMM adds one depth slice to the previous ones.
+     */
+    static void product(float[] A, int oa, int ar, int ac, float[] B, int ob, int br, int bc,
+                        float[] C, int oc, int cr, int cc, int m, int n, int k, float beta) {
+        if (m == 0 || n == 0) return;
+        Problem p = new Problem(A, B, C, m, n, k, ar, ac, br, bc, cr, cc, beta);
+        if (k == 0) scaleOut(p, oc);
+        else serial(p, oa, ob, oc, SCRATCH.get());
+    }
+
     /** Element offsets of every batch entry of each operand, row-major over the batch dimensions. */
     private static void batchOffsets(int[] shape, int batchRank, long[][] strides, long[] offsets, int[][] dst) {
         int[] idx = new int[batchRank];
