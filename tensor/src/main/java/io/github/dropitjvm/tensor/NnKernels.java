@@ -175,11 +175,9 @@ public final class NnKernels {
      */
     public static Tensor conv2d(Tensor x, Tensor weight, Conv2dGeometry g) {
         Tensor.requireFloat("conv2d", x);
-        Tensor.requireFloat("conv2d", weight);
         Tensor.sameBackend("conv2d", x, weight);
         checkInput("conv2d", x, g);
-        int o = weight.size(0);
-        Tensor.requireShape("conv2d", "weight", weight, o, g.c(), g.kh(), g.kw());
+        int o = checkWeight("conv2d", weight, g);
         Tensor w2 = weight.reshape(o, g.c() * g.kh() * g.kw());
         Tensor y = x.newResult(DType.FLOAT32, g.n(), o, g.outH() * g.outW());
         if (!x.backend().conv2d(x, w2, g, y)) y = w2.matmul(im2col(x, g));
@@ -196,8 +194,7 @@ public final class NnKernels {
     public static Tensor conv2dInputGrad(Tensor weight, Tensor gradOut, Conv2dGeometry g) {
         Tensor.requireFloat("conv2dInputGrad", gradOut);
         Tensor.sameBackend("conv2dInputGrad", gradOut, weight);
-        int o = weight.size(0), c = g.c(), kh = g.kh(), kw = g.kw(), rows = c * kh * kw, spatial = g.outH() * g.outW();
-        Tensor.requireShape("conv2dInputGrad", "weight", weight, o, c, kh, kw);
+        int o = checkWeight("conv2dInputGrad", weight, g), c = g.c(), kh = g.kh(), kw = g.kw(), rows = c * kh * kw, spatial = g.outH() * g.outW();
         Tensor.requireShape("conv2dInputGrad", "gradient", gradOut, g.n(), o, g.outH(), g.outW());
         if (g.strideH() == 1 && g.strideW() == 1 && g.padH() < kh && g.padW() < kw) {
             int[] reversed = new int[kh * kw];
@@ -265,6 +262,15 @@ public final class NnKernels {
         Tensor gin = gradOut.newZeros(DType.FLOAT32, g.n(), g.c(), g.h(), g.w());
         gradOut.backend().avgPool2dBackward(gradOut, g, gin);
         return gin;
+    }
+
+    /** The output channel count of a weight that must be (O, C, kh, kw) for the geometry. */
+    private static int checkWeight(String op, Tensor weight, Conv2dGeometry g) {
+        Tensor.requireFloat(op, weight);
+        if (weight.rank() != 4)
+            throw new IllegalArgumentException(op + ": weight must have shape (O, " + g.c() + ", " + g.kh() + ", " + g.kw() + "), got " + Shape.str(weight.shape()));
+        Tensor.requireShape(op, "weight", weight, weight.size(0), g.c(), g.kh(), g.kw());
+        return weight.size(0);
     }
 
     private static void checkInput(String op, Tensor x, Conv2dGeometry g) {

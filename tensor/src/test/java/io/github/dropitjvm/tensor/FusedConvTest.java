@@ -10,6 +10,8 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,6 +95,20 @@ class FusedConvTest {
         // One image on two threads: the product split across the threads is the faster path.
         CpuBackend.setThreads(2);
         assertFalse(cpu.conv2d(x, w, geo, y));
+    }
+
+    @Test
+    void badShapesAreRefusedNamingThem() {
+        Tensor x = Tensor.zeros(2, 3, 8, 8);
+        Conv2dGeometry geo = NnKernels.geometry("test", x, 3, 3, 1, 1, 1, 1);
+        var e = assertThrows(IllegalArgumentException.class, () -> NnKernels.conv2d(x, Tensor.zeros(4, 2, 3, 3), geo));
+        assertEquals("conv2d: weight must have shape [4, 3, 3, 3], got [4, 2, 3, 3]", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NnKernels.conv2d(x, Tensor.zeros(4, 27), geo));
+        assertEquals("conv2d: weight must have shape (O, 3, 3, 3), got [4, 27]", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NnKernels.conv2dInputGrad(Tensor.zeros(4, 3, 3, 3), Tensor.zeros(2, 5, 8, 8), geo));
+        assertEquals("conv2dInputGrad: gradient must have shape [2, 4, 8, 8], got [2, 5, 8, 8]", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NnKernels.conv2dWeightGrad(Tensor.zeros(2, 3, 7, 8), Tensor.zeros(2, 4, 8, 8), geo));
+        assertEquals("conv2dWeightGrad: input must have shape [2, 3, 8, 8], got [2, 3, 7, 8]", e.getMessage());
     }
 
     @Test
