@@ -95,6 +95,11 @@ class FusedConvTest {
         // One image on two threads: the product split across the threads is the faster path.
         CpuBackend.setThreads(2);
         assertFalse(cpu.conv2d(x, w, geo, y));
+        // An input gradient whose per-image columns exceed the kept buffer's limit is left to the unfused path.
+        CpuBackend.setThreads(1);
+        Tensor big = Tensor.zeros(cpu, DType.FLOAT32, 1, 64, 48, 48);
+        Conv2dGeometry large = NnKernels.geometry("test", big, 3, 3, 1, 1, 0, 0); // 576 rows × 2116 positions
+        assertFalse(cpu.conv2dInputGrad(Tensor.zeros(cpu, DType.FLOAT32, 2, 576), Tensor.zeros(cpu, DType.FLOAT32, 1, 2, 2116), large, big));
     }
 
     @Test

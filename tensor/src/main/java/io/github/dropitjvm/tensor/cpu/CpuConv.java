@@ -177,9 +177,15 @@ final class CpuConv {
         return true;
     }
 
-    /** gradIn[n] = col2im(weightᵀ · gradOut[n]); gradOut is (N, O, OH·OW). One image's columns at a time. */
+    /** Largest per-image column buffer the fused input gradient uses (4 MiB; it is kept per thread). */
+    static final int INPUT_GRAD_COLS_MAX = 1 << 20;
+
+    /**
+     * gradIn[n] = col2im(weightᵀ · gradOut[n]); gradOut is (N, O, OH·OW). One image's columns at a time (col2im adds
+     * each input element's terms in row order, so they are not split into spans), at most INPUT_GRAD_COLS_MAX floats.
+     */
     static boolean conv2dInputGrad(Tensor weight, Tensor gradOut, Conv2dGeometry g, Tensor gradIn) {
-        if (!fuse(g)) return false;
+        if (!fuse(g) || (long) g.c() * g.kh() * g.kw() * g.outH() * g.outW() > INPUT_GRAD_COLS_MAX) return false;
         float[] w = CpuBackend.cpu(weight).floats(), go = CpuBackend.cpu(gradOut).floats(), gi = CpuBackend.cpu(gradIn).floats();
         int wo = (int) weight.offset(), goo = (int) gradOut.offset(), gio = (int) gradIn.offset();
         int wr = (int) weight.stride(0), wc = (int) weight.stride(1), o = weight.size(0);
