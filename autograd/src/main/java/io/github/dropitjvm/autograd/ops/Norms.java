@@ -51,12 +51,30 @@ public final class Norms {
     /**
      * Batch norm of x (N, C, ...) per channel. Training: batch statistics; keeps its input, the batch mean and
      * rstd. Inference: normalizes with the running statistics; keeps its input and the running rstd. The
-     * running statistics are not updated here (the BatchNorm layer does that without grad).
+     * running statistics are not updated (see the overload with a momentum).
      */
     public static Variable batchNorm(Variable x, Variable weight, Variable bias, Tensor runningMean, Tensor runningVar,
                                      boolean training, double eps) {
+        return batchNorm(x, weight, bias, runningMean, runningVar, training, Double.NaN, eps);
+    }
+
+    /**
+     * Batch norm that in training also updates the running statistics in place, as PyTorch does: running = (1 −
+     * momentum)·running + momentum·batch, the batch variance unbiased (× m/(m − 1) for m values per channel). The
+     * batch statistics are the kernel's own, the variance recovered as 1/rstd² − eps (clamped at 0), so x is not
+     * read twice more: its error is a few ulp of var + eps, the sum inference takes the root of. (A NaN momentum
+     * leaves the running statistics alone.)
+     */
+    public static Variable batchNorm(Variable x, Variable weight, Variable bias, Tensor runningMean, Tensor runningVar,
+                                     boolean training, double momentum, double eps) {
         NnKernels.NormResult r = NnKernels.batchNorm(x.data(), weight == null ? null : weight.data(), bias == null ? null : bias.data(),
                 runningMean, runningVar, training, eps);
+        if (training && !Double.isNaN(momentum)) {
+            long m = x.data().numel() / x.size(1);
+            Tensor var = r.rstd().mul(r.rstd()).pow(-1.0).sub(eps).clamp(0, Double.POSITIVE_INFINITY).mul((double) m / (m - 1));
+            runningMean.mulInPlace(1 - momentum).addInPlace(r.mean().mul(momentum));
+            runningVar.mulInPlace(1 - momentum).addInPlace(var.mul(momentum));
+        }
         GradFn f = GradFn.of("batchNorm", x, weight, bias);
         int c = x.size(1);
         int[] statShape = new int[x.rank()];

@@ -106,6 +106,35 @@ class NormsTest {
     }
 
     @Test
+    void batchNormWithAMomentumUpdatesTheRunningStatisticsAsPyTorch() {
+        // running = 0.9·running + 0.1·batch, the batch variance unbiased; checked in float64 from x itself. Channel 2
+        // is constant (variance 0: the recovered 1/rstd² − eps must not go negative), channel 1 has a large mean.
+        Tensor x = randn(47, 4, 3, 3, 2).mul(1.3);
+        float[] xv = x.toFloatArray();
+        for (int i = 0; i < xv.length; i++) {
+            int c = (i / 6) % 3;
+            if (c == 1) xv[i] += 50;
+            if (c == 2) xv[i] = 0.25f;
+        }
+        x = Tensor.fromArray(xv, 4, 3, 3, 2);
+        Tensor rm = Tensor.fromArray(new float[]{0.5f, -1, 2}, 3), rv = Tensor.fromArray(new float[]{1, 3, 0.5f}, 3);
+        float[] rm0 = rm.toFloatArray(), rv0 = rv.toFloatArray();
+        Norms.batchNorm(Variable.constant(x), null, null, rm, rv, true, 0.1, EPS);
+        for (int c = 0; c < 3; c++) {
+            double sum = 0, sq = 0, n = 24;
+            for (int i = 0; i < xv.length; i++) if ((i / 6) % 3 == c) sum += xv[i];
+            double mean = sum / n;
+            for (int i = 0; i < xv.length; i++) if ((i / 6) % 3 == c) sq += (xv[i] - mean) * (xv[i] - mean);
+            double var = sq / (n - 1);
+            assertEquals(0.9 * rm0[c] + 0.1 * mean, rm.toFloatArray()[c], 1e-6 * (Math.abs(rm0[c]) + Math.abs(mean)) + 1e-7, "running mean " + c);
+            assertEquals(0.9 * rv0[c] + 0.1 * var, rv.toFloatArray()[c], 1e-6 * (rv0[c] + var + EPS), "running var " + c);
+        }
+        Norms.batchNorm(Variable.constant(x), null, null, rm, rv, false, 0.1, EPS); // inference leaves them alone
+        Norms.batchNorm(Variable.constant(x), null, null, rm, rv, true, EPS); // and so does the overload without momentum
+        assertEquals(0.9 * rv0[2], rv.toFloatArray()[2], 1e-6, "running var of the constant channel");
+    }
+
+    @Test
     void batchNormTrainingWithTwoValuesPerChannelDistinguishesBiasedVariance() {
         // 2 values per channel: unbiased variance would be twice the biased one, so the forward check tells them apart
         Tensor x = randn(33, 2, 3), w = randn(34, 3), b = randn(35, 3);

@@ -1,6 +1,5 @@
 package io.github.dropitjvm.nn.layers;
 
-import io.github.dropitjvm.autograd.GradMode;
 import io.github.dropitjvm.autograd.Variable;
 import io.github.dropitjvm.autograd.ops.Norms;
 import io.github.dropitjvm.nn.Module;
@@ -38,16 +37,8 @@ public final class BatchNorm2d extends Module {
     @Override
     protected Variable compute(Variable x) {
         boolean training = isTraining();
-        Variable y = Norms.batchNorm(x, weight.variable(), bias.variable(), runningMean, runningVar, training, eps);
-        if (training) {
-            try (GradMode.Scope s = GradMode.noGrad()) {
-                int[] dims = {0, 2, 3};
-                Tensor mean = x.data().mean(dims, false), var = x.data().var(dims, 1, false);
-                runningMean.mulInPlace(1 - momentum).addInPlace(mean.mul(momentum));
-                runningVar.mulInPlace(1 - momentum).addInPlace(var.mul(momentum));
-                numBatchesTracked.copyFrom(Tensor.fromArray(new long[]{numBatchesTracked.toLongArray()[0] + 1}));
-            }
-        }
+        Variable y = Norms.batchNorm(x, weight.variable(), bias.variable(), runningMean, runningVar, training, momentum, eps);
+        if (training) numBatchesTracked.copyFrom(Tensor.fromArray(new long[]{numBatchesTracked.toLongArray()[0] + 1}));
         return y;
     }
 }
