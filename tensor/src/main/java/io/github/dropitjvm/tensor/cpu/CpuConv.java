@@ -26,6 +26,11 @@ final class CpuConv {
         });
     }
 
+    /** One image's columns for output positions [j0, j0 + span), row r at r·span of out. */
+    private static void im2colImage(float[] in, int src, Conv2dGeometry g, int j0, int span, float[] out) {
+        for (int row = 0, rows = g.c() * g.kh() * g.kw(); row < rows; row++) im2colSpan(in, src, g, row, j0, j0 + span, out, row * span);
+    }
+
     /**
      * Output positions [j0, j1) (j = y·OW + x) of row (c, ki, kj) of one image's columns, from the image at src into
      * out from dst on. With stride 1 an output row segment is a contiguous run of an input row; when moreover the
@@ -170,7 +175,7 @@ final class CpuConv {
             float[] cols = colsBuffer(rows * SPAN);
             for (int j0 = 0; j0 < spatial; j0 += SPAN) {
                 int span = Math.min(SPAN, spatial - j0);
-                for (int row = 0; row < rows; row++) im2colSpan(in, xo + n * image, g, row, j0, j0 + span, cols, row * span);
+                im2colImage(in, xo + n * image, g, j0, span, cols);
                 CpuMatmul.product(w, wo, wr, wc, cols, 0, span, 1, y, yo + n * o * spatial + j0, spatial, 1, o, span, rows, 0f);
             }
         });
@@ -214,7 +219,7 @@ final class CpuConv {
             float[] cols = colsBuffer(rows * SPAN);
             for (int j0 = 0; j0 < spatial; j0 += SPAN) {
                 int span = Math.min(SPAN, spatial - j0);
-                for (int row = 0; row < rows; row++) im2colSpan(in, xo + n * image, g, row, j0, j0 + span, cols, row * span);
+                im2colImage(in, xo + n * image, g, j0, span, cols);
                 CpuMatmul.product(cols, 0, span, 1, go, goo + n * gn + j0 * gc, gc, gr, p, po + n * rows * o, o, 1,
                         rows, o, span, j0 == 0 ? 0f : 1f);
             }
