@@ -42,6 +42,10 @@ class MatmulKernelTest {
             Twin at = Twin.random(rng, s[1], s[0]).transpose(0, 1), bt = Twin.random(rng, s[2], s[1]).transpose(0, 1);
             Compare.bounded("matmul transposed " + java.util.Arrays.toString(s), Ref.matmul(at.r(), bt.r()),
                     at.t().matmul(bt.t()), bound(at, bt));
+            // A read in place with a row stride wider than k (a column slice), its last rows at the array's end.
+            Twin as = Twin.random(rng, s[0], s[1] + 3).narrow(1, 3, s[1]);
+            Compare.bounded("matmul column-slice A " + java.util.Arrays.toString(s), Ref.matmul(as.r(), b.r()),
+                    as.t().matmul(b.t()), bound(as, b));
         }
     }
 

@@ -6,8 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Batched SGEMM over strided operands, GotoBLAS/BLIS style: B is packed into panels of {@link #NR} columns
- * ({@link #KC} rows deep), A into panels of {@link #MR} rows, both straight from their strides (a transposed view
- * costs no copy, only a different packing walk), zero-padded at the edges; a register-blocked Vector-API
+ * ({@link #KC} rows deep), straight from its strides (a transposed view costs no copy, only a different packing
+ * walk), zero-padded at the edges; a row-major A is read where it lies, any other A is packed into panels of
+ * {@link #MR} rows (see {@link #blockOfA}); a register-blocked Vector-API
  * micro-kernel keeps an MR×NR tile of C in 12 vector registers (6×32 with 512-bit vectors, 6×16 with 256-bit).
  *
  * <p>Parallel work goes through {@link WorkerPool}: either over batch entries (many small products, e.g. attention
@@ -37,7 +38,7 @@ final class CpuMatmul {
     static final int NC = 2048;
     /** Below this many multiply-adds one product runs on the calling thread. */
     static final long SERIAL_WORK = 1L << 18;
-    /** Least columns one parallel tile covers (A is packed once per tile). */
+    /** Least columns one parallel tile covers (A is packed, or read, once per tile). */
     static final int MIN_TILE_COLS = 4 * NR;
 
     /** Per-thread packing buffers, grown on demand and kept. */
@@ -45,6 +46,7 @@ final class CpuMatmul {
         float[] a = new float[MC * KC];
         float[] b = new float[0];
         final float[] tile = new float[MR * NR];
+        final APanels view = new APanels();
 
         float[] b(int size) {
             if (b.length < size) b = new float[size];
@@ -148,8 +150,8 @@ final class CpuMatmul {
                 packB(p, ob + pc * p.br + jc * p.bc, kc, nc, 0, panels, bp);
                 for (int ic = 0; ic < p.m; ic += mcMax) {
                     int mc = Math.min(mcMax, p.m - ic);
-                    packA(p, oa + ic * p.ar + pc * p.ac, mc, kc, s.a);
-                    macro(p, oc + ic * p.cr, mc, jc, nc, 0, panels, kc, pc == 0, s.a, bp, s.tile);
+                    blockOfA(p, oa + ic * p.ar + pc * p.ac, mc, kc, s.a, s.view);
+                    macro(p, oc + ic * p.cr, mc, jc, nc, 0, panels, kc, pc == 0, s.view, bp, s.tile);
                 }
             }
         }
@@ -181,11 +183,43 @@ final class CpuMatmul {
                     int ib = t / chunkCount, jb = t % chunkCount;
                     int ic = ib * mcMax, mc = Math.min(mcMax, p.m - ic);
                     Scratch s = SCRATCH.get();
-                    packA(p, aBase + ic * p.ar, mc, kc, s.a);
+                    blockOfA(p, aBase + ic * p.ar, mc, kc, s.a, s.view);
                     macro(p, oc + ic * p.cr, mc, jc0, nc, jb * panelsPerChunk, Math.min(panels, (jb + 1) * panelsPerChunk),
-                            kc, first, s.a, bp, s.tile);
+                            kc, first, s.view, bp, s.tile);
                 });
             }
+        }
+    }
+
+    /**
+     * Where the micro-kernel reads an mc×kc block of A: element (row r of panel i, depth q) is at
+     * {@code a[base + i·panel + r·row + q·depth]}.
+     */
+    static final class APanels {
+        float[] a;
+        int base, row, depth, panel;
+
+        void set(float[] a, int base, int row, int depth, int panel) {
+            this.a = a;
+            this.base = base;
+            this.row = row;
+            this.depth = depth;
+            this.panel = panel;
+        }
+    }
+
+    /**
+     * Describes the mc×kc block of A at base for the micro-kernel. A row-major A (unit column stride) is read where
+     * it lies: the kernel's six row streams are sequential, so packing would only copy it once more (that copy was
+     * 14 % of a vit-fmnist step, and removing it made the step's row-major GEMMs 20-25 % faster). Any other layout
+     * (a transposed view: rows of A one element apart) is packed into MR-row panels.
+     */
+    static void blockOfA(Problem p, int base, int mc, int kc, float[] packed, APanels view) {
+        if (p.ac == 1) {
+            view.set(p.A, base, p.ar, 1, MR * p.ar);
+        } else {
+            packA(p, base, mc, kc, packed);
+            view.set(packed, 0, 1, MR, kc * MR);
         }
     }
 
@@ -240,53 +274,55 @@ final class CpuMatmul {
 
     /** C rows [0, mc) at cBase, columns of panels [from, to) of the block starting at column jc. */
     private static void macro(Problem p, int cBase, int mc, int jc, int nc, int from, int to, int kc, boolean first,
-                              float[] ap, float[] bp, float[] tile) {
+                              APanels ap, float[] bp, float[] tile) {
         for (int jr = from; jr < to; jr++) {
             int j0 = jr * NR, nr = Math.min(NR, nc - j0);
             int bo = jr * kc * NR;
             int cCol = cBase + (jc + j0) * p.cc;
             for (int i = 0; i < mc; i += MR) {
                 int mr = Math.min(MR, mc - i);
-                kernel(ap, (i / MR) * kc * MR, bp, bo, kc, p.C, cCol + i * p.cr, p.cr, p.cc, mr, nr, p.beta, first, tile);
+                kernel(ap.a, ap.base + (i / MR) * ap.panel, ap.row, ap.depth, bp, bo, kc, p.C, cCol + i * p.cr,
+                        p.cr, p.cc, mr, nr, p.beta, first, tile);
             }
         }
     }
 
-    /** The MR×NR micro-kernel: C tile (+)= A panel · B panel over depth kc. */
-    static void kernel(float[] a, int ao, float[] b, int bo, int kc, float[] c, int co, int cr, int cc,
-                       int mr, int nr, float beta, boolean first, float[] tile) {
+    /**
+     * The MR×NR micro-kernel: C tile (+)= A panel · B panel over depth kc; A's row r at depth q is
+     * {@code a[ao + r·row + q·depth]}. Rows at or past mr repeat row mr − 1 (their sums are never stored), so a
+     * short panel read in place stays inside A.
+     */
+    static void kernel(float[] a, int ao, int row, int depth, float[] b, int bo, int kc, float[] c, int co, int cr,
+                       int cc, int mr, int nr, float beta, boolean first, float[] tile) {
+        int o1 = Math.min(1, mr - 1) * row, o2 = Math.min(2, mr - 1) * row, o3 = Math.min(3, mr - 1) * row,
+                o4 = Math.min(4, mr - 1) * row, o5 = Math.min(5, mr - 1) * row;
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
-        for (int q = 0; q < kc; q++, ao += MR, bo += NR) {
+        for (int q = 0; q < kc; q++, ao += depth, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
             FloatVector x = FloatVector.broadcast(S, a[ao]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[ao + 1]);
+            x = FloatVector.broadcast(S, a[ao + o1]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[ao + 2]);
+            x = FloatVector.broadcast(S, a[ao + o2]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[ao + 3]);
+            x = FloatVector.broadcast(S, a[ao + o3]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, a[ao + 4]);
+            x = FloatVector.broadcast(S, a[ao + o4]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, a[ao + 5]);
+            x = FloatVector.broadcast(S, a[ao + o5]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }
-        if (cc == 1 && nr == NR) {
-            storeRow(c00, c01, c, co, beta, first);
-            if (mr > 1) storeRow(c10, c11, c, co + cr, beta, first);
-            if (mr > 2) storeRow(c20, c21, c, co + 2 * cr, beta, first);
-            if (mr > 3) storeRow(c30, c31, c, co + 3 * cr, beta, first);
-            if (mr > 4) storeRow(c40, c41, c, co + 4 * cr, beta, first);
-            if (mr > 5) storeRow(c50, c51, c, co + 5 * cr, beta, first);
-            return;
-        }
+        // The tile goes through the scratch array so that no vector crosses a call: a kernel that calls a
+        // vector-taking store helper could be compiled with that call left out of line (C2 runs out of its inlining
+        // budget on a kernel this size, depending on the JIT's timing), boxing every accumulator; such JVMs ran
+        // this GEMM 7x slower.
         c00.intoArray(tile, 0);
         c01.intoArray(tile, L);
         c10.intoArray(tile, NR);
@@ -299,23 +335,32 @@ final class CpuMatmul {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
+        storeTile(tile, c, co, cr, cc, mr, nr, beta, first);
+    }
+
+    /** C tile (mr×nr at co) = its sums in tile, plus C itself (a later depth slice) or beta·C (the first). */
+    private static void storeTile(float[] tile, float[] c, int co, int cr, int cc, int mr, int nr, float beta,
+                                  boolean first) {
+        if (cc == 1 && nr == NR) {
+            for (int r = 0, t = 0, at = co; r < mr; r++, t += NR, at += cr) {
+                FloatVector v0 = FloatVector.fromArray(S, tile, t), v1 = FloatVector.fromArray(S, tile, t + L);
+                if (!first) {
+                    v0 = FloatVector.fromArray(S, c, at).add(v0);
+                    v1 = FloatVector.fromArray(S, c, at + L).add(v1);
+                } else if (beta != 0f) {
+                    v0 = FloatVector.fromArray(S, c, at).mul(beta).add(v0);
+                    v1 = FloatVector.fromArray(S, c, at + L).mul(beta).add(v1);
+                }
+                v0.intoArray(c, at);
+                v1.intoArray(c, at + L);
+            }
+            return;
+        }
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++) {
                 int at = co + r * cr + j * cc;
                 float t = tile[r * NR + j];
                 c[at] = !first ? c[at] + t : beta == 0f ? t : beta * c[at] + t;
             }
-    }
-
-    private static void storeRow(FloatVector v0, FloatVector v1, float[] c, int at, float beta, boolean first) {
-        if (!first) {
-            v0 = FloatVector.fromArray(S, c, at).add(v0);
-            v1 = FloatVector.fromArray(S, c, at + L).add(v1);
-        } else if (beta != 0f) {
-            v0 = FloatVector.fromArray(S, c, at).mul(beta).add(v0);
-            v1 = FloatVector.fromArray(S, c, at + L).mul(beta).add(v1);
-        }
-        v0.intoArray(c, at);
-        v1.intoArray(c, at + L);
     }
 }
