@@ -54,9 +54,11 @@ final class CpuConv {
             Arrays.fill(out, dst + j0, dst + a, 0f);
             if (b > a) System.arraycopy(in, src + a + (ki - ph) * w + kj - pw, out, dst + a, b - a);
             Arrays.fill(out, dst + b, dst + j1, 0f);
-            if (x1 - x0 < ow) // between rows y and y + 1 the positions y·OW + x1 .. (y + 1)·OW + x0 are padding
-                for (int y = Math.max(y0, a / ow - 1); y < y1 - 1 && y * ow + x1 < b; y++)
-                    for (int at = Math.max(a, y * ow + x1), end = Math.min(b, (y + 1) * ow + x0); at < end; at++) out[dst + at] = 0f;
+            // Between rows y and y + 1 the positions y·OW + x, x in [x1, OW + x0), are padding: one strided pass
+            // per such x (one or two for a 3×3 kernel), with no per-row bounds to work out.
+            for (int x = x1; x < ow + x0; x++)
+                for (int y = Math.max(y0, ceilDiv(a - x, ow)), at = y * ow + x; y < y1 - 1 && at < b; y++, at += ow)
+                    out[dst + at] = 0f;
             return;
         }
         for (int y = j0 / ow; y < oh && y * ow < j1; y++) {
