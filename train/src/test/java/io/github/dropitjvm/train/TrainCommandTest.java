@@ -10,6 +10,7 @@ import io.github.dropitjvm.dropit.DropIt;
 import io.github.dropitjvm.dropit.LayerStats;
 import io.github.dropitjvm.nn.Module;
 import io.github.dropitjvm.tensor.DropItKernels;
+import io.github.dropitjvm.tensor.JvmRequirements;
 import io.github.dropitjvm.train.run.MiniJson;
 import io.github.dropitjvm.train.run.TrainConfig;
 import io.github.dropitjvm.train.run.Trainer;
@@ -81,6 +82,8 @@ class TrainCommandTest {
         assertEquals(40, steps);
         assertEquals(2, epochs.size());
         for (String k : List.of("train_loss", "val_acc", "test_acc", "time_s")) assertTrue(epochs.get(1).containsKey(k), k);
+        String code = JvmRequirements.versionString();
+        for (Map<String, Object> e : epochs) assertEquals(code, e.get("code"), "the build that ran the epoch");
         assertEquals(2, recs.stream().filter(m -> m.containsKey("held_bytes")).count());
         Map<String, Object> first = recs.get(0);
         for (String k : List.of("step", "epoch", "loss", "lr", "images_per_s", "held_bytes")) assertTrue(first.containsKey(k), k);
@@ -93,6 +96,7 @@ class TrainCommandTest {
         }
         Map<String, Object> result = MiniJson.parseObject(Files.readString(dir.resolve(Trainer.RESULT)));
         assertEquals("done", result.get("status"));
+        assertEquals(code, result.get("code"));
         assertTrue(Files.readString(dir.resolve("summary.txt")).contains("test accuracy"));
         for (String ck : List.of("last", "best"))
             for (String f : List.of("model.safetensors", "model.optim.safetensors", "trainer.json"))

@@ -15,6 +15,7 @@ import io.github.dropitjvm.nn.optim.Optimizer;
 import io.github.dropitjvm.nn.optim.ParamGroups;
 import io.github.dropitjvm.nn.optim.Sgd;
 import io.github.dropitjvm.tensor.DType;
+import io.github.dropitjvm.tensor.JvmRequirements;
 import io.github.dropitjvm.tensor.Tensor;
 import io.github.dropitjvm.train.data.Batch;
 import io.github.dropitjvm.train.data.Datasets;
@@ -79,6 +80,7 @@ public final class Trainer {
             m.put("held_bytes_plain", heldPlain);
             m.put("held_bytes_dropit", heldDropit);
             m.put("peak_heap_bytes", peakHeap);
+            m.put("code", JvmRequirements.versionString());
             return m;
         }
     }
@@ -340,6 +342,8 @@ public final class Trainer {
                 if (valAcc >= 0) rec.put("val_acc", valAcc);
                 rec.put("test_acc", lastTest);
                 rec.put("time_s", Math.round(epochSecs * 1000) / 1000.0);
+                // Which build ran this epoch: a run resumed on other code says so here.
+                rec.put("code", JvmRequirements.versionString());
                 metrics.write(MiniJson.write(rec));
                 metrics.newLine();
                 metrics.flush();
