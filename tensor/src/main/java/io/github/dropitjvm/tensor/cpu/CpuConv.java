@@ -165,22 +165,39 @@ final class CpuConv {
         return threads == 1 || g.n() >= 2 * threads;
     }
 
-    /** out[n] (O × OH·OW) = weight (O × C·kh·kw) · im2col(x[n]). */
-    static boolean conv2d(Tensor x, Tensor weight, Conv2dGeometry g, Tensor out) {
-        if (!fuse(g)) return false;
+    /** What runs on each span's columns: image n, output positions [j0, j0 + span), cols its rows × span. */
+    private interface SpanBody {
+        void run(int n, int j0, int span, float[] cols);
+    }
+
+    /**
+     * For each image (over the pool, workPerImage apiece) and each SPAN of its output positions: the columns formed
+     * in this thread's buffer, then body on them.
+     */
+    private static void forEachColumnSpan(Tensor x, Conv2dGeometry g, long workPerImage, SpanBody body) {
         Tensor xc = x.contiguous();
-        float[] in = CpuBackend.cpu(xc).floats(), w = CpuBackend.cpu(weight).floats(), y = CpuBackend.cpu(out).floats();
-        int xo = (int) xc.offset(), wo = (int) weight.offset(), yo = (int) out.offset();
-        int wr = (int) weight.stride(0), wc = (int) weight.stride(1), o = weight.size(0);
+        float[] in = CpuBackend.cpu(xc).floats();
+        int xo = (int) xc.offset();
         int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW(), image = g.c() * g.h() * g.w();
-        parallel(g.n(), (long) o * rows * spatial, n -> {
+        parallel(g.n(), workPerImage, n -> {
             float[] cols = colsBuffer(rows * SPAN);
             for (int j0 = 0; j0 < spatial; j0 += SPAN) {
                 int span = Math.min(SPAN, spatial - j0);
                 im2colImage(in, xo + n * image, g, j0, span, cols);
-                CpuMatmul.product(w, wo, wr, wc, cols, 0, span, 1, y, yo + n * o * spatial + j0, spatial, 1, o, span, rows, 0f);
+                body.run(n, j0, span, cols);
             }
         });
+    }
+
+    /** out[n] (O × OH·OW) = weight (O × C·kh·kw) · im2col(x[n]). */
+    static boolean conv2d(Tensor x, Tensor weight, Conv2dGeometry g, Tensor out) {
+        if (!fuse(g)) return false;
+        float[] w = CpuBackend.cpu(weight).floats(), y = CpuBackend.cpu(out).floats();
+        int wo = (int) weight.offset(), yo = (int) out.offset();
+        int wr = (int) weight.stride(0), wc = (int) weight.stride(1), o = weight.size(0);
+        int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW();
+        forEachColumnSpan(x, g, (long) o * rows * spatial, (n, j0, span, cols) ->
+                CpuMatmul.product(w, wo, wr, wc, cols, 0, span, 1, y, yo + n * o * spatial + j0, spatial, 1, o, span, rows, 0f));
         return true;
     }
 
@@ -212,20 +229,13 @@ final class CpuConv {
      */
     static boolean conv2dWeightGrad(Tensor x, Tensor gradOut, Conv2dGeometry g, Tensor perImage) {
         if (!fuse(g)) return false;
-        Tensor xc = x.contiguous();
-        float[] in = CpuBackend.cpu(xc).floats(), go = CpuBackend.cpu(gradOut).floats(), p = CpuBackend.cpu(perImage).floats();
-        int xo = (int) xc.offset(), goo = (int) gradOut.offset(), po = (int) perImage.offset();
+        float[] go = CpuBackend.cpu(gradOut).floats(), p = CpuBackend.cpu(perImage).floats();
+        int goo = (int) gradOut.offset(), po = (int) perImage.offset();
         int gn = (int) gradOut.stride(0), gr = (int) gradOut.stride(1), gc = (int) gradOut.stride(2), o = gradOut.size(1);
-        int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW(), image = g.c() * g.h() * g.w();
-        parallel(g.n(), (long) o * rows * spatial, n -> {
-            float[] cols = colsBuffer(rows * SPAN);
-            for (int j0 = 0; j0 < spatial; j0 += SPAN) {
-                int span = Math.min(SPAN, spatial - j0);
-                im2colImage(in, xo + n * image, g, j0, span, cols);
+        int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW();
+        forEachColumnSpan(x, g, (long) o * rows * spatial, (n, j0, span, cols) ->
                 CpuMatmul.product(cols, 0, span, 1, go, goo + n * gn + j0 * gc, gc, gr, p, po + n * rows * o, o, 1,
-                        rows, o, span, j0 == 0 ? 0f : 1f);
-            }
-        });
+                        rows, o, span, j0 == 0 ? 0f : 1f));
         return true;
     }
 
