@@ -223,31 +223,22 @@ final class CpuMatmul {
         }
     }
 
-    /** Packs rows [0, mc) × depth [0, kc) of A at base into MR-row panels (p-major within a panel), zero-padded. */
+    /**
+     * Packs rows [0, mc) × depth [0, kc) of A at base into MR-row panels (p-major within a panel). Used for an A
+     * without unit column stride ({@link #blockOfA} reads a row-major one in place). A short last panel's missing
+     * rows are not written: the kernel never reads past row mr − 1.
+     */
     static void packA(Problem p, int base, int mc, int kc, float[] dst) {
         float[] A = p.A;
         int ar = p.ar, ac = p.ac;
         for (int i = 0, d = 0; i < mc; i += MR) {
             int rows = Math.min(MR, mc - i);
-            int r0 = base + i * ar;
             if (rows == MR) {
-                if (ac == 1) {
-                    int r1 = r0 + ar, r2 = r1 + ar, r3 = r2 + ar, r4 = r3 + ar, r5 = r4 + ar;
-                    for (int q = 0; q < kc; q++, d += MR) {
-                        dst[d] = A[r0 + q];
-                        dst[d + 1] = A[r1 + q];
-                        dst[d + 2] = A[r2 + q];
-                        dst[d + 3] = A[r3 + q];
-                        dst[d + 4] = A[r4 + q];
-                        dst[d + 5] = A[r5 + q];
-                    }
-                } else {
-                    for (int q = 0, src = r0; q < kc; q++, d += MR, src += ac)
-                        for (int r = 0; r < MR; r++) dst[d + r] = A[src + r * ar];
-                }
+                for (int q = 0, src = base + i * ar; q < kc; q++, d += MR, src += ac)
+                    for (int r = 0; r < MR; r++) dst[d + r] = A[src + r * ar];
             } else {
-                for (int q = 0, src = r0; q < kc; q++, d += MR, src += ac)
-                    for (int r = 0; r < MR; r++) dst[d + r] = r < rows ? A[src + r * ar] : 0f;
+                for (int q = 0, src = base + i * ar; q < kc; q++, d += MR, src += ac)
+                    for (int r = 0; r < rows; r++) dst[d + r] = A[src + r * ar];
             }
         }
     }
