@@ -58,7 +58,16 @@ final class CpuMatmul {
 
     /** The operands of one call; offsets per batch entry. */
     private record Problem(float[] A, float[] B, float[] C, int m, int n, int k,
-                           int ar, int ac, int br, int bc, int cr, int cc, float beta) {}
+                           int ar, int ac, int br, int bc, int cr, int cc, float beta, BPacker packer) {}
+
+    /**
+     * Writes a B that exists only implicitly (the fused convolution's columns) straight into the packed layout of
+     * {@link #packB}: the kc×nc slice at depth pc, columns from jc, as panels of NR columns (each kc×NR, p-major),
+     * zero past column nc. It must write every element of those panels.
+     */
+    interface BPacker {
+        void pack(int pc, int kc, int jc, int nc, float[] dst);
+    }
 
     static void matmul(Tensor a, Tensor b, Tensor out, float beta) {
         float[] A = CpuBackend.cpu(a).floats(), B = CpuBackend.cpu(b).floats(), C = CpuBackend.cpu(out).floats();
@@ -67,7 +76,7 @@ final class CpuMatmul {
         if (out.numel() == 0) return;
         long[] as = a.strides(), bs = b.strides(), cs = out.strides();
         Problem p = new Problem(A, B, C, m, n, k, (int) as[r - 2], (int) as[r - 1], (int) bs[r - 2], (int) bs[r - 1],
-                (int) cs[r - 2], (int) cs[r - 1], beta);
+                (int) cs[r - 2], (int) cs[r - 1], beta, null);
         int batches = (int) (out.numel() / ((long) m * n));
         int[] oa = new int[batches], ob = new int[batches], oc = new int[batches];
         batchOffsets(out.shape(), r - 2, new long[][]{as, bs, cs},
@@ -100,9 +109,18 @@ final class CpuMatmul {
      */
     static void product(float[] A, int oa, int ar, int ac, float[] B, int ob, int br, int bc,
                         float[] C, int oc, int cr, int cc, int m, int n, int k, float beta) {
-        if (m == 0 || n == 0) return;
-        Problem p = new Problem(A, B, C, m, n, k, ar, ac, br, bc, cr, cc, beta);
-        if (k == 0) scaleOut(p, oc);
+        run(new Problem(A, B, C, m, n, k, ar, ac, br, bc, cr, cc, beta, null), oa, ob, oc);
+    }
+
+    /** As {@link #product} with B (k×n) written by packer where the GEMM would pack it. */
+    static void product(float[] A, int oa, int ar, int ac, BPacker packer,
+                        float[] C, int oc, int cr, int cc, int m, int n, int k, float beta) {
+        run(new Problem(A, null, C, m, n, k, ar, ac, 0, 0, cr, cc, beta, packer), oa, 0, oc);
+    }
+
+    private static void run(Problem p, int oa, int ob, int oc) {
+        if (p.m == 0 || p.n == 0) return;
+        if (p.k == 0) scaleOut(p, oc);
         else serial(p, oa, ob, oc, SCRATCH.get());
     }
 
@@ -147,7 +165,8 @@ final class CpuMatmul {
             for (int pc = 0; pc < p.k; pc += KC) {
                 int kc = Math.min(KC, p.k - pc);
                 float[] bp = s.b(panels * kc * NR);
-                packB(p, ob + pc * p.br + jc * p.bc, kc, nc, 0, panels, bp);
+                if (p.packer != null) p.packer.pack(pc, kc, jc, nc, bp);
+                else packB(p, ob + pc * p.br + jc * p.bc, kc, nc, 0, panels, bp);
                 for (int ic = 0; ic < p.m; ic += mcMax) {
                     int mc = Math.min(mcMax, p.m - ic);
                     blockOfA(p, oa + ic * p.ar + pc * p.ac, mc, kc, s.a, s.view);
