@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 /**
  * {@code dropit bench select}: the cache a DropIT layer builds in forward — selection plus the packed mask and
  * compacted values — by exact min-k (radix select, then compaction) vs approximate min-k (sampled threshold, then
- * one fused compare-and-pack pass), on N(0, 1) tensors, interleaved; median milliseconds and the kept counts.
+ * one fused compare-and-pack pass), on N(0, 1) tensors (or their ReLU), interleaved; median milliseconds and the kept counts.
  * Default sizes: vit-fmnist's Linear inputs at batch 64 (64×50×96 and 64×50×384) and 16M elements.
  */
 @Command(name = "select", mixinStandardHelpOptions = true,
@@ -43,6 +43,9 @@ public final class SelectBench implements Callable<Integer> {
     @Option(names = "--bf16", description = "pack bf16 values instead of fp32")
     boolean bf16;
 
+    @Option(names = "--relu", description = "max(x, 0) of the N(0, 1) tensor: about half exact zeros, as a convolution's input after a ReLU")
+    boolean relu;
+
     @Option(names = "--json", description = "one JSON object per size on stdout")
     boolean json;
 
@@ -51,6 +54,7 @@ public final class SelectBench implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         for (int n : sizes) {
             Tensor x = Tensor.randn(new Generator(n), n);
+            if (relu) x = x.relu();
             long k = DropItKernels.keepCount(n, gamma);
             DType values = bf16 ? DType.BF16 : DType.FLOAT32;
             double[] te = new double[reps], ta = new double[reps];
@@ -75,7 +79,7 @@ public final class SelectBench implements Callable<Integer> {
             Arrays.sort(ta);
             double me = StepBench.quantile(te, 0.5), ma = StepBench.quantile(ta, 0.5);
             if (json)
-                out.println("{\"bench\":\"select\",\"n\":" + n + ",\"gamma\":" + BenchModels.num(gamma) + ",\"values\":\"" + (bf16 ? "bf16" : "fp32") + "\"" + ",\"k\":" + k
+                out.println("{\"bench\":\"select\",\"n\":" + n + ",\"gamma\":" + BenchModels.num(gamma) + ",\"values\":\"" + (bf16 ? "bf16" : "fp32") + "\",\"input\":\"" + (relu ? "relu" : "normal") + "\"" + ",\"k\":" + k
                         + ",\"kept_approx\":" + keptApprox + ",\"ms_exact\":" + BenchModels.num(me) + ",\"ms_approx\":" + BenchModels.num(ma)
                         + ",\"speedup\":" + BenchModels.num(me / ma) + "}");
             else

@@ -74,6 +74,13 @@ class SelectTopAbsKernelTest {
         float[] constant = new float[(1 << 18) + 5];
         java.util.Arrays.fill(constant, -2.5f);
         check("all equal", constant, 1000);
+        // Mass ties in a bucket other than zero's: ±(1 + u·2⁻⁸) share their top 16 bits and differ (with ties) in the
+        // low 15, which the second histogram then orders; zeros between them.
+        float[] oneBucket = new float[(1 << 18) + 33];
+        for (int i = 0; i < oneBucket.length; i++)
+            oneBucket[i] = rng.nextDouble() < 0.3 ? 0f : (rng.nextBoolean() ? 1 : -1) * (1 + rng.nextInt(1 << 12) * 0x1p-20f);
+        for (long k : new long[]{1, 50_000, 150_000})
+            check("one bucket", oneBucket, k);
     }
 
     /**
