@@ -66,10 +66,13 @@ class LayersGradCheckTest {
         BatchNorm2d bn = new BatchNorm2d(3);
         bn.namedParameters().get("weight").data().copyFrom(x(7, 3));
         LayerGradCheck.check(bn, x(8, 4, 3, 2, 2), (x, p) -> Ref64.batchNormTrain(x, p.get("weight"), p.get("bias"), 1e-5), TOL);
+        // planes of 5×5: the statistics' and the backward's sums run in double vector lanes, then a tail
+        LayerGradCheck.check(bn, x(10, 2, 3, 5, 5), (x, p) -> Ref64.batchNormTrain(x, p.get("weight"), p.get("bias"), 1e-5), TOL);
         bn.eval();
         Tensor rm = bn.namedBuffers().get("running_mean"), rv = bn.namedBuffers().get("running_var");
         Ref64.T m = Ref64.of(toD(rm), 3), v = Ref64.of(toD(rv), 3);
         LayerGradCheck.check(bn, x(9, 4, 3, 2, 2), (x, p) -> Ref64.batchNormEval(x, m, v, p.get("weight"), p.get("bias"), 1e-5), TOL);
+        LayerGradCheck.check(bn, x(11, 2, 3, 5, 5), (x, p) -> Ref64.batchNormEval(x, m, v, p.get("weight"), p.get("bias"), 1e-5), TOL);
     }
 
     @Test

@@ -228,15 +228,60 @@ final class CpuReductions {
         for (int c = 0; c < w; c++) o[from + c] = (float) (acc[c] * scale);
     }
 
+    /**
+     * Adds Σ g and Σ g·(x − m) over [0, len) (g from gp, x from xp) to sums[0] and sums[1], in double vector lanes:
+     * batch norm's backward, where one scalar chain per sum waited for each add (7.6 % of a resnet20 step).
+     */
+    private static void gradSums(float[] g, int gp, float[] x, int xp, int len, double m, double[] sums) {
+        int dl = VectorMath.DL, j = 0;
+        double sg = 0, sgx = 0;
+        if (len >= dl) {
+            DoubleVector vg = DoubleVector.zero(VectorMath.DS), vgx = vg, mv = DoubleVector.broadcast(VectorMath.DS, m);
+            for (; j + dl <= len; j += dl) {
+                DoubleVector gj = VectorMath.load(g, gp + j);
+                vg = vg.add(gj);
+                vgx = gj.fma(VectorMath.load(x, xp + j).sub(mv), vgx);
+            }
+            sg = vg.reduceLanes(VectorOperators.ADD);
+            sgx = vgx.reduceLanes(VectorOperators.ADD);
+        }
+        for (; j < len; j++) {
+            double gj = g[gp + j];
+            sg += gj;
+            sgx += gj * (x[xp + j] - m);
+        }
+        sums[0] += sg;
+        sums[1] += sgx;
+    }
+
+    /** o[q + j] = a[p + j]·scale + shift for j < len, in double lanes (batch norm's output). */
+    private static void affineRow(float[] a, int p, float[] o, int q, int len, double scale, double shift) {
+        int dl = VectorMath.DL, j = 0;
+        for (; j + dl <= len; j += dl)
+            ((FloatVector) VectorMath.load(a, p + j).fma(scale, shift).convertShape(VectorOperators.D2F, VectorMath.FH, 0)).intoArray(o, q + j);
+        for (; j < len; j++) o[q + j] = (float) Math.fma(a[p + j], scale, shift);
+    }
+
+    /** dx[dp + j] = g[gp + j]·gs + (x[xp + j] − m)·xs + k for j < len, in double lanes (batch norm's input gradient). */
+    private static void batchNormGradRow(float[] g, int gp, float[] x, int xp, float[] dx, int dp, int len, double gs,
+                                         double m, double xs, double k) {
+        int dl = VectorMath.DL, j = 0;
+        for (; j + dl <= len; j += dl) {
+            DoubleVector y = VectorMath.load(g, gp + j).fma(DoubleVector.broadcast(VectorMath.DS, gs), VectorMath.load(x, xp + j).sub(m).fma(xs, k));
+            ((FloatVector) y.convertShape(VectorOperators.D2F, VectorMath.FH, 0)).intoArray(dx, dp + j);
+        }
+        for (; j < len; j++) dx[dp + j] = (float) Math.fma(g[gp + j], gs, Math.fma(x[xp + j] - m, xs, k));
+    }
+
     /** Σ a[p .. p+len) in double: vector lanes, then the lanes and the tail in order. */
     private static double rowSum(float[] a, int p, int len) {
         int dl = VectorMath.DL, i = 0;
         double s = 0;
         if (len >= dl) {
-            double[] acc = new double[dl];
-            for (; i + dl <= len; i += dl)
-                DoubleVector.fromArray(VectorMath.DS, acc, 0).add(VectorMath.load(a, p + i)).intoArray(acc, 0);
-            for (int l = 0; l < dl; l++) s += acc[l];
+            // the accumulator in a register: kept in an array, every add waited for the previous store
+            DoubleVector acc = DoubleVector.zero(VectorMath.DS);
+            for (; i + dl <= len; i += dl) acc = acc.add(VectorMath.load(a, p + i));
+            for (int l = 0; l < dl; l++) s += acc.lane(l);
         }
         for (; i < len; i++) s += a[p + i];
         return s;
@@ -508,31 +553,19 @@ final class CpuReductions {
                 m = runningMean.get(ch);
                 r = 1.0 / Math.sqrt(runningVar.get(ch) + eps);
             } else {
-                double sum = 0;
-                for (int i = 0; i < n; i++) {
-                    int p = base + (i * c + ch) * spatial;
-                    for (int j = 0; j < spatial; j++) sum += a[p + j];
-                }
+                // In double vector lanes: one scalar chain of dependent adds (the former loops) waited for each add,
+                // and the two passes were 6.5 % of a resnet20 step.
                 long cnt = (long) n * spatial;
-                m = sum / cnt;
+                m = keptBlockSum(a, base, n, c, spatial, ch) / cnt;
                 double var = 0;
-                for (int i = 0; i < n; i++) {
-                    int p = base + (i * c + ch) * spatial;
-                    for (int j = 0; j < spatial; j++) {
-                        double t = a[p + j] - m;
-                        var += t * t;
-                    }
-                }
+                for (int i = 0; i < n; i++) var += rowSquaredDeviations(a, base + (i * c + ch) * spatial, spatial, m);
                 r = 1.0 / Math.sqrt(var / cnt + eps);
                 mu[ch] = (float) m;
                 rs[ch] = (float) r;
             }
             double scale = r * (weight == null ? 1.0 : weight.get(ch));
             double shift = (bias == null ? 0.0 : bias.get(ch)) - m * scale;
-            for (int i = 0; i < n; i++) {
-                int p = base + (i * c + ch) * spatial, q = (i * c + ch) * spatial;
-                for (int j = 0; j < spatial; j++) o[q + j] = (float) (a[p + j] * scale + shift);
-            }
+            for (int i = 0; i < n; i++) affineRow(a, base + (i * c + ch) * spatial, o, (i * c + ch) * spatial, spatial, scale, shift);
         };
         if ((long) n * c * spatial < (1 << 15)) for (int ch = 0; ch < c; ch++) body.run(ch);
         else WorkerPool.shared().parallelFor(c, body);
@@ -556,25 +589,21 @@ final class CpuReductions {
         long cnt = (long) n * spatial;
         WorkerPool.Body body = ch -> {
             double m = mean.get(ch), r = rstd.get(ch), w = weight == null ? 1.0 : weight.get(ch);
-            double sg = 0, sgx = 0;
+            double[] sums = new double[2];
             for (int i = 0; i < n; i++) {
                 int p = (i * c + ch) * spatial;
-                for (int j = 0; j < spatial; j++) {
-                    double gj = ga[gOff + p + j];
-                    sg += gj;
-                    sgx += gj * ((xa[xOff + p + j] - m) * r);
-                }
+                gradSums(ga, gOff + p, xa, xOff + p, spatial, m, sums);
             }
+            double sg = sums[0], sgx = sums[1] * r;
             if (db != null) db[dbOff + ch] = (float) sg;
             if (dw != null) dw[dwOff + ch] = (float) sgx;
             if (dx == null) return;
             double m1 = training && cnt > 0 ? w * sg / cnt : 0, m2 = training && cnt > 0 ? w * sgx / cnt : 0;
+            // training: dx = r·(g·w − m1 − (x − m)·r·m2) = g·(r·w) + ((x − m)·(−r²·m2) − r·m1); inference: g·(r·w)
+            double gs = r * w, xs = training ? -r * r * m2 : 0, k = training ? -r * m1 : 0;
             for (int i = 0; i < n; i++) {
                 int p = (i * c + ch) * spatial;
-                for (int j = 0; j < spatial; j++) {
-                    double gh = ga[gOff + p + j] * w;
-                    dx[dxOff + p + j] = (float) (training ? r * (gh - m1 - (xa[xOff + p + j] - m) * r * m2) : gh * r);
-                }
+                batchNormGradRow(ga, gOff + p, xa, xOff + p, dx, dxOff + p, spatial, gs, m, xs, k);
             }
         };
         if ((long) n * c * spatial < (1 << 15)) for (int ch = 0; ch < c; ch++) body.run(ch);
