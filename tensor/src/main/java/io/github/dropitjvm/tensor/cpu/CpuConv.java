@@ -269,19 +269,25 @@ final class CpuConv {
             int panels = (nc + NR - 1) / NR, first = j0 / NR;
             // positions of the last panel past nc belong to the next span (or to no image): zero here
             long tail = nc % NR == 0 ? -1L : (1L << (nc % NR)) - 1;
-            for (int q = 0; q < kc; q++) {
-                int r = pc + q, t = r % taps;
-                long[] v = valid[t];
-                int s = src + (r / taps) * plane + shift[t] + j0;
-                for (int jr = 0, d = q * NR; jr < panels; jr++, d += kc * NR, s += NR) {
-                    long bits = v[first + jr];
-                    if (jr == panels - 1) bits &= tail;
+            // A panel at a time, its rows in order: the writes are sequential (row by row across all panels, they
+            // went to panels kc·NR floats apart, and the conv ran 2-7 % slower); the tap and channel advance by
+            // counting, not by a division per row.
+            for (int jr = 0; jr < panels; jr++) {
+                long keep = jr == panels - 1 ? tail : -1L;
+                int t = pc % taps, at = src + j0 + jr * NR + (pc / taps) * plane;
+                for (int q = 0, d = jr * kc * NR; q < kc; q++, d += NR) {
+                    long bits = valid[t][first + jr] & keep;
+                    int s = at + shift[t];
                     if (bits == FULL) {
                         FloatVector.fromArray(S, in, s).intoArray(dst, d);
                         FloatVector.fromArray(S, in, s + L).intoArray(dst, d + L);
                     } else {
                         FloatVector.fromArray(S, in, s, VectorMask.fromLong(S, bits)).intoArray(dst, d);
                         FloatVector.fromArray(S, in, s + L, VectorMask.fromLong(S, bits >>> L)).intoArray(dst, d + L);
+                    }
+                    if (++t == taps) {
+                        t = 0;
+                        at += plane;
                     }
                 }
             }
