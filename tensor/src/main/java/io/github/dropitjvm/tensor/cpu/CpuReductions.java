@@ -429,17 +429,21 @@ final class CpuReductions {
 
     private static void layerNormGroup(float[] a, int p, float[] o, int q, int d, float[] w, int wOff, float[] b, int bOff,
                                        double eps, float[] mu, float[] rs, int g) {
-        double sum = 0;
-        for (int j = 0; j < d; j++) sum += a[p + j];
-        double m = sum / d, var = 0;
-        for (int j = 0; j < d; j++) {
-            double t = a[p + j] - m;
-            var += t * t;
-        }
-        double r = 1.0 / Math.sqrt(var / d + eps);
+        // In double vector lanes: the scalar loops (one chain of dependent adds per statistic) were 6 % of a
+        // vit-fmnist step.
+        double m = rowSum(a, p, d) / d;
+        double r = 1.0 / Math.sqrt(rowSquaredDeviations(a, p, d, m) / d + eps);
         mu[g] = (float) m;
         rs[g] = (float) r;
-        for (int j = 0; j < d; j++) {
+        int dl = VectorMath.DL, j = 0;
+        DoubleVector mv = DoubleVector.broadcast(VectorMath.DS, m), rv = DoubleVector.broadcast(VectorMath.DS, r);
+        for (; j + dl <= d; j += dl) {
+            DoubleVector y = VectorMath.load(a, p + j).sub(mv).mul(rv);
+            if (w != null) y = y.mul(VectorMath.load(w, wOff + j));
+            if (b != null) y = y.add(VectorMath.load(b, bOff + j));
+            ((FloatVector) y.convertShape(VectorOperators.D2F, VectorMath.FH, 0)).intoArray(o, q + j);
+        }
+        for (; j < d; j++) {
             double y = (a[p + j] - m) * r;
             if (w != null) y *= w[wOff + j];
             if (b != null) y += b[bOff + j];
