@@ -235,19 +235,17 @@ final class CpuConv {
     static final class ShiftedColumns {
         private static final int NR = CpuMatmul.NR, L = CpuMatmul.L;
         private static final VectorSpecies<Float> S = CpuMatmul.S;
-        private final int plane, w, kw, taps, spatial;
+        private final int plane, taps;
         private final int[] shift;
         /** valid[t][P]: bit l set when tap t = ki·kw + kj at position P·NR + l (< OH·OW) reads inside the image. */
         private final long[][] valid;
 
         ShiftedColumns(Conv2dGeometry g) {
             if (NR > Long.SIZE) throw new IllegalStateException("micro-tile of " + NR + " columns exceeds a long mask");
-            int oh = g.outH(), ow = g.outW(), h = g.h(), ph = g.padH(), pw = g.padW();
-            w = g.w();
-            kw = g.kw();
+            int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w(), kw = g.kw(), ph = g.padH(), pw = g.padW();
+            int spatial = oh * ow;
             taps = g.kh() * kw;
             plane = h * w;
-            spatial = oh * ow;
             shift = new int[taps];
             valid = new long[taps][(spatial + NR - 1) / NR];
             for (int t = 0; t < taps; t++) {
