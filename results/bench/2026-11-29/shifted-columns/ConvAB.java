@@ -1,3 +1,6 @@
+// The harness behind panel-order.log. It toggled CpuConv.ShiftedColumns.PANEL_OUTER, a public static flag that
+// existed only for this measurement (class and flag made public for it) and was removed with the row-outer order,
+// so it compiles only against that temporary build.
 import io.github.dropitjvm.tensor.*;
 import io.github.dropitjvm.tensor.cpu.CpuConv;
 import java.util.Arrays;
