@@ -156,7 +156,7 @@ class MemoryAccountingTest {
     void unreachableStoragesAreReleasedByTheCleaner() throws InterruptedException {
         MemoryTracker m = Backends.defaultBackend().memory();
         long bytes = 64L << 20;
-        long before = settledLiveBytes(m); // earlier tests' garbage, released meanwhile, would hide the new storage
+        long before = LiveBytes.settled(m); // earlier tests' garbage, released meanwhile, would hide the new storage
         Tensor t = Tensor.zeros((int) (bytes / 4));
         assertTrue(m.liveBytes() >= before + bytes - (8 << 20));
         t = null;
@@ -166,18 +166,5 @@ class MemoryAccountingTest {
             Thread.sleep(20);
         }
         assertTrue(m.liveBytes() <= before + (8 << 20), "a 64 MiB storage nobody references was released: live " + m.liveBytes() + ", before " + before);
-    }
-
-    /** Live bytes once collections stop releasing anything (the same reading three times running, at most 10 s). */
-    private static long settledLiveBytes(MemoryTracker m) throws InterruptedException {
-        long last = -1, deadline = System.nanoTime() + 10_000_000_000L;
-        for (int same = 0; same < 3 && System.nanoTime() < deadline; ) {
-            System.gc();
-            Thread.sleep(20);
-            long now = m.liveBytes();
-            same = now == last ? same + 1 : 0;
-            last = now;
-        }
-        return last;
     }
 }

@@ -6,6 +6,7 @@ import io.github.dropitjvm.tensor.DType;
 import io.github.dropitjvm.tensor.DropItKernels;
 import io.github.dropitjvm.tensor.Generator;
 import io.github.dropitjvm.tensor.Indexing;
+import io.github.dropitjvm.tensor.LiveBytes;
 import io.github.dropitjvm.tensor.MemoryTracker;
 import io.github.dropitjvm.tensor.Tensor;
 import io.github.dropitjvm.tensor.device.DeviceStorage;
@@ -217,7 +218,7 @@ class OpenClBackendTest {
         MemoryTracker m = cl.memory();
         step(w, x, 0); // warm the cache
         cl.synchronize();
-        long live = m.liveBytes(), device = cl.deviceBytes(), created = cl.createdBuffers();
+        long live = LiveBytes.settled(m), device = cl.deviceBytes(), created = cl.createdBuffers();
         for (int i = 1; i <= 200; i++) {
             step(w, x, i);
             assertEquals(live, m.liveBytes(), "live bytes back to baseline after step " + i);
@@ -231,7 +232,7 @@ class OpenClBackendTest {
     @Test
     void unclosedStoragesAreReleasedByTheCleanerSafetyNet() throws InterruptedException {
         MemoryTracker m = cl.memory();
-        long before = m.liveBytes();
+        long before = LiveBytes.settled(m);
         Tensor t = Tensor.zeros(cl, DType.FLOAT32, 1 << 20);
         assertEquals(before + (4L << 20), m.liveBytes());
         t = null;
