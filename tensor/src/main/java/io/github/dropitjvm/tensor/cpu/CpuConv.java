@@ -169,27 +169,34 @@ final class CpuConv {
         return threads == 1 || g.n() >= 2 * threads;
     }
 
+    /** What runs on each span of an image: image n, which starts at in[base], output positions [j0, j0 + span). */
+    private interface ImageSpan {
+        void run(float[] in, int base, int n, int j0, int span);
+    }
+
+    /** For each image (over the pool, workPerImage apiece) and each SPAN of its output positions: body. */
+    private static void forEachSpan(Tensor x, Conv2dGeometry g, long workPerImage, ImageSpan body) {
+        Tensor xc = x.contiguous();
+        float[] in = CpuBackend.cpu(xc).floats();
+        int xo = (int) xc.offset();
+        int spatial = g.outH() * g.outW(), image = g.c() * g.h() * g.w();
+        parallel(g.n(), workPerImage, n -> {
+            for (int j0 = 0; j0 < spatial; j0 += SPAN) body.run(in, xo + n * image, n, j0, Math.min(SPAN, spatial - j0));
+        });
+    }
+
     /** What runs on each span's columns: image n, output positions [j0, j0 + span), cols its rows × span. */
     private interface SpanBody {
         void run(int n, int j0, int span, float[] cols);
     }
 
-    /**
-     * For each image (over the pool, workPerImage apiece) and each SPAN of its output positions: the columns formed
-     * in this thread's buffer, then body on them.
-     */
+    /** {@link #forEachSpan}, with each span's columns formed in this thread's buffer before body runs on them. */
     private static void forEachColumnSpan(Tensor x, Conv2dGeometry g, long workPerImage, SpanBody body) {
-        Tensor xc = x.contiguous();
-        float[] in = CpuBackend.cpu(xc).floats();
-        int xo = (int) xc.offset();
-        int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW(), image = g.c() * g.h() * g.w();
-        parallel(g.n(), workPerImage, n -> {
+        int rows = g.c() * g.kh() * g.kw();
+        forEachSpan(x, g, workPerImage, (in, base, n, j0, span) -> {
             float[] cols = colsBuffer(rows * SPAN);
-            for (int j0 = 0; j0 < spatial; j0 += SPAN) {
-                int span = Math.min(SPAN, spatial - j0);
-                im2colImage(in, xo + n * image, g, j0, span, cols);
-                body.run(n, j0, span, cols);
-            }
+            im2colImage(in, base, g, j0, span, cols);
+            body.run(n, j0, span, cols);
         });
     }
 
@@ -206,17 +213,10 @@ final class CpuConv {
         int rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW();
         long work = (long) o * rows * spatial;
         if (sameWidth(g)) {
-            Tensor xc = x.contiguous();
             ShiftedColumns cols = new ShiftedColumns(g);
-            float[] in = CpuBackend.cpu(xc).floats();
-            int xo = (int) xc.offset(), image = g.c() * g.h() * g.w();
-            parallel(g.n(), work, n -> {
-                for (int j0 = 0; j0 < spatial; j0 += SPAN) {
-                    int at = j0, span = Math.min(SPAN, spatial - j0);
-                    CpuMatmul.product(w, wo, wr, wc, (pc, kc, jc, nc, dst) -> cols.pack(in, xo + n * image, at + jc, pc, kc, nc, dst),
-                            y, yo + n * o * spatial + j0, spatial, 1, o, span, rows, 0f);
-                }
-            });
+            forEachSpan(x, g, work, (in, base, n, j0, span) ->
+                    CpuMatmul.product(w, wo, wr, wc, (pc, kc, jc, nc, dst) -> cols.pack(in, base, j0 + jc, pc, kc, nc, dst),
+                            y, yo + n * o * spatial + j0, spatial, 1, o, span, rows, 0f));
         } else {
             forEachColumnSpan(x, g, work, (n, j0, span, cols) ->
                     CpuMatmul.product(w, wo, wr, wc, cols, 0, span, 1, y, yo + n * o * spatial + j0, spatial, 1, o, span, rows, 0f));
