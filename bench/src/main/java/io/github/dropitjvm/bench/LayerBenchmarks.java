@@ -45,8 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * "Forward" is a training forward (the graph is recorded and the tensors for backward are kept, DropIT's selection
  * and packing included); "ForwardBackward" adds the backward pass from a fixed random output gradient, parameter
  * gradients zeroed first as a training step does. The input requires grad (dx is computed, as for any layer that is
- * not the first). DropIT's dW path (sparse or dense) is chosen by {@code SparseWeightGrad}'s auto mode on the first
- * backward passes, as in training.
+ * not the first). DropIT's dW path (sparse or dense) is chosen by {@code SparseWeightGrad}'s auto rule (kept fraction),
+ * as in training.
  *
  * <p>Run: {@code ./dropit bench jmh LayerBenchmarks} (e.g. {@code -p threads=2} for one thread count).
  */

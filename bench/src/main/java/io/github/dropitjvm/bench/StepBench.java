@@ -40,7 +40,7 @@ public final class StepBench implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "20", description = "timed steps of each variant (default ${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--warmup", defaultValue = "10", description = "untimed steps of each variant first (default ${DEFAULT-VALUE}: DropIT's sparse-vs-dense weight-gradient choice runs both paths in its first 5 steps, and the JIT needs a few more)")
+    @Option(names = "--warmup", defaultValue = "10", description = "untimed steps of each variant first (default ${DEFAULT-VALUE}: the JIT compiles the kernels during them)")
     int warmup;
 
     @Option(names = "--json", description = "one JSON object on stdout")

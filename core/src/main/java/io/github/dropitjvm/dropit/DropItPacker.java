@@ -52,7 +52,7 @@ public final class DropItPacker implements SavedTensorHooks {
      * What the cache holds: a mask or an index (absent for the random strategy), the values, the original shape;
      * {@code owner} is the packer that made it (for the sparse weight gradient; may be null). For a Linear input
      * it computes dW = gᵀ·x̂ itself ({@link LinearWeightGrad}) from a bitmask or random-strategy cache, by the
-     * sparse or the dense path as {@link SparseWeightGrad} decides; index caches decline (the layer unpacks).
+     * sparse or the dense path as {@link SparseWeightGrad#sparse} rules; index caches decline (the layer unpacks).
      */
     public record Cache(Tensor mask, Tensor index, Tensor values, int[] shape, CacheFormat format, DropItPacker owner)
             implements Packed, LinearWeightGrad {
@@ -107,19 +107,14 @@ public final class DropItPacker implements SavedTensorHooks {
     Tensor weightGrad(Cache c, Tensor g) {
         if (c.mask() == null && strategy != Strategy.RANDOM) return null;
         int in = c.shape()[c.shape().length - 1];
-        long count = 1;
-        for (int d : c.shape()) count *= d;
-        final long n = count;
+        long n = 1;
+        for (int d : c.shape()) n *= d;
         if (g.rank() != 2 || (long) g.size(0) * in != n) return null;
         double scale = strategy == Strategy.RANDOM && rescale && gamma < 1 ? 1.0 / (1.0 - gamma) : 1.0;
-        SparseWeightGrad.Key key = new SparseWeightGrad.Key(g.size(0), in, g.size(1), (int) Math.round(gamma * 100));
-        return SparseWeightGrad.compute(key,
-                () -> g.transpose(0, 1).matmul(unpack(c).reshape(-1, in)),
-                () -> {
-                    Tensor mask = c.mask() != null ? c.mask() : DropItKernels.randomKeepMask(c.values().backend(), n, seed, layerId, step, gamma);
-                    Tensor dw = DropItKernels.sparseWeightGrad(g, c.values(), mask, in);
-                    return scale == 1.0 ? dw : dw.mul(scale);
-                });
+        if (!SparseWeightGrad.sparse(c.values().numel(), n)) return g.transpose(0, 1).matmul(unpack(c).reshape(-1, in));
+        Tensor mask = c.mask() != null ? c.mask() : DropItKernels.randomKeepMask(c.values().backend(), n, seed, layerId, step, gamma);
+        Tensor dw = DropItKernels.sparseWeightGrad(g, c.values(), mask, in);
+        return scale == 1.0 ? dw : dw.mul(scale);
     }
 
     @Override

@@ -1,20 +1,17 @@
 package io.github.dropitjvm.dropit;
 
-import io.github.dropitjvm.tensor.Tensor;
-
 import java.util.Locale;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 /**
- * Chooses, per Linear shape and γ, between the two ways of getting dW from a DropIT cache: dense (scatter x̂, then
- * the gᵀ·x̂ GEMM) or sparse ({@link io.github.dropitjvm.tensor.DropItKernels#sparseWeightGrad}, k·out multiply-adds,
- * no x̂). In {@link Mode#AUTO} the choice is measured: the first {@link #TRIALS} backward passes of each
- * (M, in, out, γ in percent) compute both, timed in alternating order, then the path with the faster best trial is
- * kept for that key. The best trial, not the sum: the first calls of a fresh JVM run partly interpreted (up to
- * seconds), and a sum let that one cold call decide.
+ * Chooses between the two ways of getting dW from a DropIT cache: dense (scatter x̂, then the gᵀ·x̂ GEMM, M·in·out
+ * multiply-adds at GEMM speed) or sparse ({@link io.github.dropitjvm.tensor.DropItKernels#sparseWeightGrad}, k·out
+ * multiply-adds and no x̂, but each of them loads and stores a row of dWᵀ, so on the CPU one costs 6–7 of the GEMM's).
+ * {@link Mode#AUTO} takes the sparse path when at most {@link #MAX_SPARSE_KEPT} of the inputs are kept.
+ *
+ * <p>The rule looks at the counts only, never at a clock: the two paths round differently, and a choice made by
+ * timing (this class timed both on the first backward passes until 2026-11-29) made a run's result depend on how
+ * warm the JIT happened to be, against DESIGN.md's bit-for-bit reproducibility, and chose the slower path at γ 0.5
+ * in a grid run (BENCHMARKS.md, "The sparse weight gradient's path by rule").
  * The mode comes from the system property {@code dropit.sparse-dw} (auto, always, never; default auto).
  */
 public final class SparseWeightGrad {
@@ -22,31 +19,13 @@ public final class SparseWeightGrad {
 
     public enum Mode { AUTO, ALWAYS, NEVER }
 
-    /** Timed trials per key before deciding. */
-    public static final int TRIALS = 5;
-
-    /** A layer shape and drop rate the decision is kept for. */
-    public record Key(int rows, int in, int out, int gammaPercent) implements Comparable<Key> {
-        @Override
-        public int compareTo(Key o) {
-            return java.util.Comparator.comparingInt(Key::in).thenComparingInt(Key::out).thenComparingInt(Key::rows)
-                    .thenComparingInt(Key::gammaPercent).compare(this, o);
-        }
-    }
-
-    /** The fastest trial of each path for one key; sparse is null until decided. */
-    public static final class Decision {
-        int trials;
-        long denseNanos = Long.MAX_VALUE, sparseNanos = Long.MAX_VALUE;
-        volatile Boolean sparse;
-
-        public synchronized Boolean sparse() { return sparse; }
-        public synchronized long denseNanos() { return denseNanos; }
-        public synchronized long sparseNanos() { return sparseNanos; }
-    }
+    /**
+     * The largest kept fraction for which AUTO takes the sparse path: where the two paths cost the same on
+     * vit-fmnist's Linear shapes at batch 32, one or two threads (γ 0.8–0.9 by shape; BENCHMARKS.md).
+     */
+    public static final double MAX_SPARSE_KEPT = 0.15;
 
     private static volatile Mode mode = parse(System.getProperty("dropit.sparse-dw", "auto"));
-    private static final Map<Key, Decision> DECISIONS = new ConcurrentHashMap<>();
 
     public static Mode parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
@@ -61,38 +40,17 @@ public final class SparseWeightGrad {
         return mode;
     }
 
-    /** Sets the mode for this JVM (tests, benchmarks); forgets measured decisions. */
+    /** Sets the mode for this JVM (tests, benchmarks). */
     public static void setMode(Mode m) {
         mode = m;
-        DECISIONS.clear();
     }
 
-    /** The measured decisions so far, sorted by shape. */
-    public static Map<Key, Decision> decisions() {
-        return new TreeMap<>(DECISIONS);
-    }
-
-    static Tensor compute(Key key, Supplier<Tensor> dense, Supplier<Tensor> sparse) {
-        Mode m = mode;
-        if (m == Mode.NEVER) return dense.get();
-        if (m == Mode.ALWAYS) return sparse.get();
-        Decision d = DECISIONS.computeIfAbsent(key, k -> new Decision());
-        Boolean s = d.sparse;
-        if (s != null) return s ? sparse.get() : dense.get();
-        boolean sparseFirst;
-        synchronized (d) {
-            sparseFirst = d.trials % 2 == 0;
-        }
-        long t0 = System.nanoTime();
-        Tensor first = sparseFirst ? sparse.get() : dense.get();
-        long t1 = System.nanoTime();
-        Tensor second = sparseFirst ? dense.get() : sparse.get();
-        long t2 = System.nanoTime();
-        synchronized (d) {
-            d.sparseNanos = Math.min(d.sparseNanos, sparseFirst ? t1 - t0 : t2 - t1);
-            d.denseNanos = Math.min(d.denseNanos, sparseFirst ? t2 - t1 : t1 - t0);
-            if (++d.trials >= TRIALS) d.sparse = d.sparseNanos < d.denseNanos;
-        }
-        return sparseFirst ? first : second;
+    /** Whether dW from a cache that keeps {@code kept} of {@code n} inputs takes the sparse path under the mode. */
+    public static boolean sparse(long kept, long n) {
+        return switch (mode) {
+            case ALWAYS -> true;
+            case NEVER -> false;
+            case AUTO -> kept <= MAX_SPARSE_KEPT * n;
+        };
     }
 }
