@@ -43,7 +43,7 @@ public final class Conv {
     /** The conv2d forward on tensors (shared with DropIT's conv). */
     public static Tensor forward(Tensor x, Tensor weight, Tensor bias, Conv2dGeometry geo) {
         Tensor y = NnKernels.conv2d(x, weight, geo);
-        return bias == null ? y : y.add(bias.reshape(weight.size(0), 1, 1));
+        return bias == null ? y : y.addInPlace(bias.reshape(weight.size(0), 1, 1)); // y is fresh: add where it lies
     }
 
     /** Max pooling; keeps the INT32 argmax positions. */

@@ -74,7 +74,7 @@ public final class Linalg {
         int[] xs = x.shape();
         int out = weight.size(0);
         Tensor y = x.reshape(-1, weight.size(1)).matmul(weight.transpose(0, 1));
-        if (bias != null) y = y.add(bias);
+        if (bias != null) y.addInPlace(bias); // y is the matmul's fresh result: no second output array
         int[] ys = xs.clone();
         ys[ys.length - 1] = out;
         return y.reshape(ys);
