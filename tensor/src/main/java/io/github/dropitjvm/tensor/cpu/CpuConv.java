@@ -277,8 +277,7 @@ final class CpuConv {
                     long bits = valid[t][first + jr] & keep;
                     int s = at + shift[t];
                     if (bits == FULL) {
-                        FloatVector.fromArray(S, in, s).intoArray(dst, d);
-                        FloatVector.fromArray(S, in, s + L).intoArray(dst, d + L);
+                        CpuMatmul.copyPanelRow(in, s, dst, d);
                     } else if (s >= 0 && s <= in.length - NR) {
                         FloatVector.fromArray(S, in, s, VectorMask.fromLong(S, bits)).intoArray(dst, d);
                         FloatVector.fromArray(S, in, s + L, VectorMask.fromLong(S, bits >>> L)).intoArray(dst, d + L);

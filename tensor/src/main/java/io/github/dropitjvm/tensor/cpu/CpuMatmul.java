@@ -296,7 +296,7 @@ final class CpuMatmul {
      * grid JVM (4 GB of float[16] payloads allocated in 150 s, packB 7 % of the step), the inlining budget of the
      * method it sat in being spent. Left out of line, it is compiled alone, and its vectors stay in registers.
      */
-    private static void copyPanelRow(float[] src, int s, float[] dst, int d) {
+    static void copyPanelRow(float[] src, int s, float[] dst, int d) {
         FloatVector.fromArray(S, src, s).intoArray(dst, d);
         FloatVector.fromArray(S, src, s + L).intoArray(dst, d + L);
     }
