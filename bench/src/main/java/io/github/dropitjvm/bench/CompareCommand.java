@@ -17,6 +17,11 @@ import java.util.concurrent.Callable;
  * {@code dropit bench compare}: ours against libtorch (DJL) side by side, one child JVM per thread count.
  * SGEMM GFLOP/s at 512³ and 1024³; training step ms (forward, backward, AdamW) for vit-tiny-32 and cnn-small at
  * batch 64, built identically on both sides; our DropIT γ 0.9 step for vit-tiny-32 against libtorch's plain step.
+ *
+ * <p>The children run with {@code OMP_WAIT_POLICY=PASSIVE} unless the caller set that variable. libtorch's OpenMP
+ * (libgomp) otherwise keeps its idle worker spinning for milliseconds after every parallel region; in a child that
+ * alternates the two sides, that spinning thread takes a core from our worker pool, and our two-thread figures
+ * came out up to 2–3× too slow and erratic (BENCHMARKS.md, "The peer's spinning OpenMP threads").
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Ours vs PyTorch (libtorch 2.7.1 via DJL, offline) side by side: SGEMM and training steps, medians.")
@@ -36,6 +41,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--child-heap", description = "Heap of each child JVM (default ${DEFAULT-VALUE}).")
     String childHeap = "6g";
 
+    /** libtorch's OpenMP wait policy in the children, unless the caller's environment sets one. */
+    static final String OMP_WAIT_POLICY = "PASSIVE";
+
     record Row(String metric, int threads, double ours, double peer, String unit, boolean higherIsBetter) {
         double ratio() {
             return ours / peer;
@@ -45,6 +53,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Row> rows = new ArrayList<>();
+        String policy = null;
         for (int t : threads) {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElse("java"));
@@ -57,11 +66,14 @@ public final class CompareCommand implements Callable<Integer> {
                     "-cp", System.getProperty("java.class.path"), CompareWorker.class.getName(),
                     Integer.toString(t), Integer.toString(reps)));
             if (quick) cmd.add("quick");
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+            pb.environment().putIfAbsent("OMP_WAIT_POLICY", OMP_WAIT_POLICY);
+            Process p = pb.start();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
-                    String[] f = line.split("\t");
-                    if (f.length == 7 && f[0].equals("ROW"))
+                    String[] f = line.split("\t", -1); // -1: keep an empty policy
+                    if (f.length == 2 && f[0].equals(CompareWorker.POLICY_LINE)) policy = f[1];
+                    else if (f.length == 7 && f[0].equals("ROW"))
                         rows.add(new Row(f[1], Integer.parseInt(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4]), f[5], Boolean.parseBoolean(f[6])));
                     else System.err.println(line);
                 }
@@ -72,10 +84,10 @@ public final class CompareCommand implements Callable<Integer> {
                 return 1;
             }
         }
-        String table = table(rows);
+        String table = table(rows) + "libtorch's OpenMP threads: OMP_WAIT_POLICY=" + policy + System.lineSeparator();
         if (json) {
             System.err.print(table);
-            System.out.println(json(rows));
+            System.out.println(json(rows, policy));
         } else {
             System.out.print(table);
         }
@@ -89,9 +101,10 @@ public final class CompareCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    String json(List<Row> rows) {
+    String json(List<Row> rows, String policy) {
         StringBuilder sb = new StringBuilder("{\"command\":\"compare\",\"peer\":\"libtorch 2.7.1 via DJL 0.36.0\",\"date\":\"")
-                .append(LocalDate.now()).append("\",\"reps\":").append(reps).append(",\"quick\":").append(quick).append(",\"rows\":[");
+                .append(LocalDate.now()).append("\",\"reps\":").append(reps).append(",\"quick\":").append(quick)
+                .append(",\"omp_wait_policy\":").append(policy == null ? "null" : "\"" + esc(policy) + "\"").append(",\"rows\":[");
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
             if (i > 0) sb.append(',');

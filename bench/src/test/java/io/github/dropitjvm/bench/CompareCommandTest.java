@@ -38,6 +38,8 @@ class CompareCommandTest {
         int n = 0;
         while (m.find()) n++;
         assertEquals(4, n, "rows: sgemm, vit-tiny-32, cnn-small, vit-tiny-32 DropIT: " + out);
+        String policy = System.getenv("OMP_WAIT_POLICY") == null ? CompareCommand.OMP_WAIT_POLICY : System.getenv("OMP_WAIT_POLICY");
+        assertTrue(out.contains("\"omp_wait_policy\":\"" + policy + "\""), "the child's OpenMP wait policy, as it saw it: " + out);
         assertTrue(out.contains("sgemm 64^3") && out.contains("cnn-small train step b2") && out.contains("DropIT"), out);
     }
 }

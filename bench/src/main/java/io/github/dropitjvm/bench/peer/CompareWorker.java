@@ -32,7 +32,12 @@ import java.util.function.Function;
 public final class CompareWorker {
     private CompareWorker() {}
 
+    /** First line on stdout: this tag, a tab, and the OMP_WAIT_POLICY this JVM got (empty when unset). */
+    public static final String POLICY_LINE = "OMP_WAIT_POLICY";
+
     public static void main(String[] args) {
+        String policy = System.getenv("OMP_WAIT_POLICY");
+        System.out.println(POLICY_LINE + "\t" + (policy == null ? "" : policy));
         int threads = Integer.parseInt(args[0]), reps = Integer.parseInt(args[1]);
         boolean quick = args.length > 2 && args[2].equals("quick");
         if (quick) warmupSeconds = 0;
