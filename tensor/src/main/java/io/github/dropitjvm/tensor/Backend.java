@@ -164,10 +164,11 @@ public interface Backend {
     }
 
     /**
-     * Fused weight gradient per image: perImage (N, C·kh·kw, O) = im2col(x)[n] · gradOut[n]ᵀ; the caller
-     * sums over N (so the order of that sum is the front end's, the same on every backend).
+     * Fused weight gradient: out (C·kh·kw, O) = Σₙ im2col(x)[n] · gradOut[n]ᵀ, with the same bits as this backend's
+     * {@code sum(0)} of the per-image products {@code im2col(x).matmul(gradOutᵀ)} (the composed path), so that the
+     * two paths agree. Fusing the sum keeps the N per-image products out of memory.
      */
-    default boolean conv2dWeightGrad(Tensor x, Tensor gradOut, Conv2dGeometry g, Tensor perImage) {
+    default boolean conv2dWeightGrad(Tensor x, Tensor gradOut, Conv2dGeometry g, Tensor out) {
         return false;
     }
 

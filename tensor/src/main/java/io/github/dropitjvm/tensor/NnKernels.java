@@ -212,7 +212,8 @@ public final class NnKernels {
     /**
      * The weight gradient of {@link #conv2d}, (O, C, kh, kw): Σₙ gradOut[n] · im2col(x)[n]ᵀ. Each image's product
      * is formed as columns · gradOutᵀ (the GEMM packs its right operand, then gᵀ of O columns rather than the
-     * kh·kw times larger columnsᵀ) and the images are summed in order by one reduction, on every backend.
+     * kh·kw times larger columnsᵀ) and the images are summed in order by one reduction; a backend's fused kernel
+     * gives the same bits as that reduction of its per-image products.
      */
     public static Tensor conv2dWeightGrad(Tensor x, Tensor gradOut, Conv2dGeometry g) {
         Tensor.requireFloat("conv2dWeightGrad", x);
@@ -222,9 +223,9 @@ public final class NnKernels {
         int o = gradOut.size(1), rows = g.c() * g.kh() * g.kw(), spatial = g.outH() * g.outW();
         Tensor.requireShape("conv2dWeightGrad", "gradient", gradOut, g.n(), o, g.outH(), g.outW());
         Tensor g3 = gradOut.reshape(g.n(), o, spatial);
-        Tensor perImage = x.newResult(DType.FLOAT32, g.n(), rows, o);
-        if (!x.backend().conv2dWeightGrad(x, g3, g, perImage)) perImage = im2col(x, g).matmul(g3.transpose(1, 2));
-        return perImage.sum(0, false).transpose(0, 1).reshape(o, g.c(), g.kh(), g.kw());
+        Tensor summed = x.newResult(DType.FLOAT32, rows, o);
+        if (!x.backend().conv2dWeightGrad(x, g3, g, summed)) summed = im2col(x, g).matmul(g3.transpose(1, 2)).sum(0, false);
+        return summed.transpose(0, 1).reshape(o, g.c(), g.kh(), g.kw());
     }
 
     public static PoolResult maxPool2d(Tensor x, int kernel, int stride, int padding) {

@@ -88,7 +88,7 @@ class FusedConvTest {
         Tensor x = Tensor.randn(new Generator(1), 1, 2, 5, 5).to(cpu), w = Tensor.randn(new Generator(2), 3, 2 * 3 * 3).to(cpu);
         Conv2dGeometry geo = NnKernels.geometry("test", x, 3, 3, 1, 1, 1, 1);
         Tensor y = Tensor.zeros(cpu, DType.FLOAT32, 1, 3, 25), gi = Tensor.zeros(cpu, DType.FLOAT32, 1, 2, 5, 5);
-        Tensor pw = Tensor.zeros(cpu, DType.FLOAT32, 1, 18, 3);
+        Tensor pw = Tensor.zeros(cpu, DType.FLOAT32, 18, 3);
         assertTrue(cpu.conv2d(x, w, geo, y));
         assertTrue(cpu.conv2dInputGrad(w, y, geo, gi));
         assertTrue(cpu.conv2dWeightGrad(x, y, geo, pw));

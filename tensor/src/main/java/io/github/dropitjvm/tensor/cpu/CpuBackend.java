@@ -108,7 +108,7 @@ public final class CpuBackend implements Backend {
     @Override public void col2im(Tensor cols, Conv2dGeometry g, Tensor x) { CpuConv.col2im(cols, g, x); }
     @Override public boolean conv2d(Tensor x, Tensor weight, Conv2dGeometry g, Tensor out) { return CpuConv.conv2d(x, weight, g, out); }
     @Override public boolean conv2dInputGrad(Tensor weight, Tensor gradOut, Conv2dGeometry g, Tensor gradIn) { return CpuConv.conv2dInputGrad(weight, gradOut, g, gradIn); }
-    @Override public boolean conv2dWeightGrad(Tensor x, Tensor gradOut, Conv2dGeometry g, Tensor perImage) { return CpuConv.conv2dWeightGrad(x, gradOut, g, perImage); }
+    @Override public boolean conv2dWeightGrad(Tensor x, Tensor gradOut, Conv2dGeometry g, Tensor out) { return CpuConv.conv2dWeightGrad(x, gradOut, g, out); }
     @Override public void maxPool2d(Tensor x, Conv2dGeometry g, Tensor out, Tensor indices) { CpuConv.maxPool2d(x, g, out, indices); }
     @Override public void maxPool2dBackward(Tensor gradOut, Tensor indices, Conv2dGeometry g, Tensor gradIn) { CpuConv.maxPool2dBackward(gradOut, indices, g, gradIn); }
     @Override public void avgPool2d(Tensor x, Conv2dGeometry g, Tensor out) { CpuConv.avgPool2d(x, g, out); }
