@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * The packed, register-blocked SGEMM behind Backend.matmul, at the sizes where its blocking changes: around the
  * micro-tile (6 rows × 2 vectors: 15, 16, 17, 31, 32, 33 columns), past one KC depth slice (K > 256), past one NC
  * column block (N > 2048), past one MC row block, with transposed and strided operands, beta accumulation and a
- * strided output. Bound as in {@link MatmulTest}: |Δ| <= 4·K·2⁻²⁴·(|A|·|B|)ᵢⱼ. Also: results are bit-identical for
+ * strided output; a product at most one vector wide (the narrow micro-kernel) has the wide kernel's bits. Bound as in {@link MatmulTest}: |Δ| <= 4·K·2⁻²⁴·(|A|·|B|)ᵢⱼ. Also: results are bit-identical for
  * 1, 2 and 3 threads and for the serial and parallel strategies.
  */
 class MatmulKernelTest {
@@ -78,6 +78,26 @@ class MatmulKernelTest {
         for (int[][] p : new int[][][]{{{48, 17, 16}, {48, 16, 19}}, {{3, 130, 300}, {3, 300, 70}}, {{2, 1, 64, 64}, {1, 5, 64, 64}}}) {
             Twin a = Twin.random(rng, p[0]), b = Twin.random(rng, p[1]);
             Compare.bounded("batched", Ref.matmul(a.r(), b.r()), a.t().matmul(b.t()), bound(a, b));
+        }
+    }
+
+    @Test
+    void aProductOneVectorWideHasTheBitsOfTheWideKernel() {
+        // At most one vector of columns (16 floats at 512 bits, 8 at 256) runs on the narrow kernel, two row panels
+        // at a time; the same columns inside a 64-wide product run on the wide one. Same FMA chains, same bits: for
+        // odd and even panel counts, a short last panel, two row blocks (m > 96) and two depth slices (k > 256).
+        for (int threads : new int[]{1, 2}) {
+            CpuBackend.setThreads(threads);
+            for (int m : new int[]{1, 6, 7, 11, 12, 13, 19, 96, 97, 200})
+                for (int k : new int[]{5, 300}) {
+                    Tensor a = Tensor.randn(new Generator(m * 1000 + k), m, k), wide = Tensor.randn(new Generator(k), k, 64);
+                    float[] all = a.matmul(wide).toFloatArray();
+                    for (int w : new int[]{1, 5, 8, 16}) {
+                        float[] got = a.matmul(wide.narrow(1, 0, w).contiguous()).toFloatArray(), expected = new float[m * w];
+                        for (int i = 0; i < m; i++) System.arraycopy(all, i * 64, expected, i * w, w);
+                        assertArrayEquals(expected, got, "m " + m + ", k " + k + ", " + w + " columns, " + threads + " thread(s)");
+                    }
+                }
         }
     }
 

@@ -281,9 +281,11 @@ final class CpuMatmul {
                 // A transposed view: each column of B is a contiguous run of kc, read in order (reading across the
                 // NR columns at each depth, as below, keeps NR lines in flight; 512³ ran at 108-159 GFLOP/s
                 // that way and 165-171 this way).
-                for (int j = 0; j < NR; j++)
-                    if (j < cols) for (int q = 0, s = src + j * bc; q < kc; q++) dst[d + q * NR + j] = B[s + q];
-                    else for (int q = 0; q < kc; q++) dst[d + q * NR + j] = 0f;
+                for (int j = 0; j < cols; j++)
+                    for (int q = 0, s = src + j * bc; q < kc; q++) dst[d + q * NR + j] = B[s + q];
+                // the padding columns, a contiguous run per depth (zeroed column by column, they were NR − cols
+                // strided stores per depth: half the stores of a 16-column B)
+                if (cols < NR) for (int q = 0, t = d + cols; q < kc; q++, t += NR) java.util.Arrays.fill(dst, t, t + NR - cols, 0f);
             } else {
                 for (int q = 0; q < kc; q++, d += NR, src += br)
                     for (int j = 0; j < NR; j++) dst[d + j] = j < cols ? B[src + j * bc] : 0f;
@@ -308,7 +310,14 @@ final class CpuMatmul {
             int j0 = jr * NR, nr = Math.min(NR, nc - j0);
             int bo = jr * kc * NR;
             int cCol = cBase + (jc + j0) * p.cc;
-            for (int i = 0; i < mc; i += MR) {
+            int i = 0;
+            // A panel at most one vector wide: two row panels at a time, so all 12 accumulators do useful work
+            if (nr <= L)
+                for (; i + MR < mc; i += 2 * MR)
+                    kernelNarrow(ap.a, ap.base + (i / MR) * ap.panel, ap.base + (i / MR + 1) * ap.panel, ap.row, ap.depth,
+                            bp, bo, kc, p.C, cCol + i * p.cr, cCol + (i + MR) * p.cr, p.cr, p.cc, Math.min(MR, mc - i - MR),
+                            nr, p.beta, first, tile);
+            for (; i < mc; i += MR) {
                 int mr = Math.min(MR, mc - i);
                 kernel(ap.a, ap.base + (i / MR) * ap.panel, ap.row, ap.depth, bp, bo, kc, p.C, cCol + i * p.cr,
                         p.cr, p.cc, mr, nr, p.beta, first, tile);
@@ -364,14 +373,63 @@ final class CpuMatmul {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
-        storeTile(tile, c, co, cr, cc, mr, nr, beta, first);
+        storeTile(tile, 0, c, co, cr, cc, mr, nr, beta, first);
     }
 
-    /** C tile (mr×nr at co) = its sums in tile, plus C itself (a later depth slice) or beta·C (the first). */
-    private static void storeTile(float[] tile, float[] c, int co, int cr, int cc, int mr, int nr, float beta,
+    /**
+     * {@link #kernel} for a tile at most L columns wide, over two row panels: a full one at ao (C at co) and one of
+     * mr2 rows at ao2 (C at co2), against the first vector of each B panel row. With 16 columns (a convolution's
+     * weight gradient with 16 output channels) the wide kernel left half its accumulators on padding and ran at half
+     * speed. Each element is the same chain of fused multiply-adds as in the wide kernel, so the bits are the same.
+     */
+    static void kernelNarrow(float[] a, int ao, int ao2, int row, int depth, float[] b, int bo, int kc, float[] c, int co,
+                             int co2, int cr, int cc, int mr2, int nr, float beta, boolean first, float[] tile) {
+        int p1 = Math.min(1, mr2 - 1) * row, p2 = Math.min(2, mr2 - 1) * row, p3 = Math.min(3, mr2 - 1) * row,
+                p4 = Math.min(4, mr2 - 1) * row, p5 = Math.min(5, mr2 - 1) * row;
+        int r2 = 2 * row, r3 = 3 * row, r4 = 4 * row, r5 = 5 * row;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, d0 = z, d1 = z, d2 = z, d3 = z, d4 = z, d5 = z;
+        for (int q = 0; q < kc; q++, ao += depth, ao2 += depth, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bo);
+            c0 = FloatVector.broadcast(S, a[ao]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[ao + row]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[ao + r2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[ao + r3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, a[ao + r4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, a[ao + r5]).fma(b0, c5);
+            d0 = FloatVector.broadcast(S, a[ao2]).fma(b0, d0);
+            d1 = FloatVector.broadcast(S, a[ao2 + p1]).fma(b0, d1);
+            d2 = FloatVector.broadcast(S, a[ao2 + p2]).fma(b0, d2);
+            d3 = FloatVector.broadcast(S, a[ao2 + p3]).fma(b0, d3);
+            d4 = FloatVector.broadcast(S, a[ao2 + p4]).fma(b0, d4);
+            d5 = FloatVector.broadcast(S, a[ao2 + p5]).fma(b0, d5);
+        }
+        // Through the scratch tile, as in the wide kernel: the first panel's rows in the left halves of the tile's
+        // rows, the second panel's in the right halves.
+        c0.intoArray(tile, 0);
+        d0.intoArray(tile, L);
+        c1.intoArray(tile, NR);
+        d1.intoArray(tile, NR + L);
+        c2.intoArray(tile, 2 * NR);
+        d2.intoArray(tile, 2 * NR + L);
+        c3.intoArray(tile, 3 * NR);
+        d3.intoArray(tile, 3 * NR + L);
+        c4.intoArray(tile, 4 * NR);
+        d4.intoArray(tile, 4 * NR + L);
+        c5.intoArray(tile, 5 * NR);
+        d5.intoArray(tile, 5 * NR + L);
+        storeTile(tile, 0, c, co, cr, cc, MR, nr, beta, first);
+        storeTile(tile, L, c, co2, cr, cc, mr2, nr, beta, first);
+    }
+
+    /**
+     * C tile (mr×nr at co) = its sums in tile (row r from tile[t0 + r·NR] on), plus C itself (a later depth slice) or
+     * beta·C (the first).
+     */
+    private static void storeTile(float[] tile, int t0, float[] c, int co, int cr, int cc, int mr, int nr, float beta,
                                   boolean first) {
         if (cc == 1 && nr == NR) {
-            for (int r = 0, t = 0, at = co; r < mr; r++, t += NR, at += cr) {
+            for (int r = 0, t = t0, at = co; r < mr; r++, t += NR, at += cr) {
                 FloatVector v0 = FloatVector.fromArray(S, tile, t), v1 = FloatVector.fromArray(S, tile, t + L);
                 if (!first) {
                     v0 = FloatVector.fromArray(S, c, at).add(v0);
@@ -388,7 +446,7 @@ final class CpuMatmul {
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++) {
                 int at = co + r * cr + j * cc;
-                float t = tile[r * NR + j];
+                float t = tile[t0 + r * NR + j];
                 c[at] = !first ? c[at] + t : beta == 0f ? t : beta * c[at] + t;
             }
     }
