@@ -58,11 +58,6 @@ final class CpuConv {
         }
     }
 
-    /** One image's columns for output positions [j0, j0 + span), row r at r·span of out. */
-    private static void im2colImage(float[] in, int src, Conv2dGeometry g, Taps taps, int j0, int span, float[] out) {
-        im2colRows(in, src, g, taps, 0, g.c() * taps.count, j0, span, out);
-    }
-
     /** Rows [r0, r1) of one image's columns for output positions [j0, j0 + span), row r at (r − r0)·span of out. */
     private static void im2colRows(float[] in, int src, Conv2dGeometry g, Taps taps, int r0, int r1, int j0, int span, float[] out) {
         for (int row = r0, c = r0 / taps.count, t = r0 % taps.count; row < r1; row++) {
@@ -239,7 +234,7 @@ final class CpuConv {
         Taps taps = new Taps(g);
         forEachSpan(x, g, workPerImage, (in, base, n, j0, span) -> {
             float[] cols = colsBuffer(rows * SPAN);
-            im2colImage(in, base, g, taps, j0, span, cols);
+            im2colRows(in, base, g, taps, 0, rows, j0, span, cols);
             body.run(n, j0, span, cols);
         });
     }
