@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * The packed, register-blocked SGEMM behind Backend.matmul, at the sizes where its blocking changes: around the
  * micro-tile (6 rows × 2 vectors: 15, 16, 17, 31, 32, 33 columns), past one KC depth slice (K > 256), past one NC
  * column block (N > 2048), past one MC row block, with transposed and strided operands, beta accumulation and a
- * strided output; a product at most one vector wide (the narrow micro-kernel) has the wide kernel's bits. Bound as in {@link MatmulTest}: |Δ| <= 4·K·2⁻²⁴·(|A|·|B|)ᵢⱼ. Also: results are bit-identical for
+ * strided output; a product at most one vector wide (the narrow micro-kernel) has the wide kernel's bits. Bound
+ * as in {@link MatmulTest}: |Δ| <= 4·K·2⁻²⁴·(|A|·|B|)ᵢⱼ. Also: results are bit-identical for
  * 1, 2 and 3 threads and for the serial and parallel strategies.
  */
 class MatmulKernelTest {

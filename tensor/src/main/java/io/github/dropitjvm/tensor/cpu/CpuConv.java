@@ -3,7 +3,6 @@ package io.github.dropitjvm.tensor.cpu;
 import io.github.dropitjvm.tensor.Conv2dGeometry;
 import io.github.dropitjvm.tensor.Tensor;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -396,19 +395,11 @@ final class CpuConv {
                     im2colRows(in, xo + n * image, g, taps, r0, r1, j0, span, cols);
                     CpuMatmul.product(cols, 0, span, 1, go, goo + n * gn + j0 * gc, gc, gr, product, 0, o, 1, m, o, span, j0 == 0 ? 0f : 1f);
                 }
-                addInDouble(sum, product, m * o);
+                VectorMath.addInDouble(sum, product, 0, m * o); // sum(0)'s own accumulation
             }
             for (int e = 0; e < m * o; e++) w[wo + r0 * o + e] = (float) sum[e];
         });
         return true;
-    }
-
-    /** sum[e] += a[e] for e < len, in double lanes (the order and rounding of {@code sum(0)}'s column sums). */
-    private static void addInDouble(double[] sum, float[] a, int len) {
-        int e = 0;
-        for (int dl = VectorMath.DL; e + dl <= len; e += dl)
-            DoubleVector.fromArray(VectorMath.DS, sum, e).add(VectorMath.load(a, e)).intoArray(sum, e);
-        for (; e < len; e++) sum[e] += a[e];
     }
 
     /**

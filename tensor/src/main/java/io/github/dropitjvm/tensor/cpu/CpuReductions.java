@@ -217,14 +217,8 @@ final class CpuReductions {
     /** o[c] = scale·Σ_i a[off + i·cols + c] for c in [from, to), rows in order, in double. */
     private static void columnSums(float[] a, int off, int rows, int cols, int from, int to, float[] o, double scale) {
         double[] acc = new double[to - from];
-        int w = to - from, dl = VectorMath.DL;
-        for (int i = 0; i < rows; i++) {
-            int p = off + i * cols + from;
-            int c = 0;
-            for (; c + dl <= w; c += dl)
-                DoubleVector.fromArray(VectorMath.DS, acc, c).add(VectorMath.load(a, p + c)).intoArray(acc, c);
-            for (; c < w; c++) acc[c] += a[p + c];
-        }
+        int w = to - from;
+        for (int i = 0; i < rows; i++) VectorMath.addInDouble(acc, a, off + i * cols + from, w);
         for (int c = 0; c < w; c++) o[from + c] = (float) (acc[c] * scale);
     }
 

@@ -50,6 +50,13 @@ final class VectorMath {
         return (DoubleVector) FloatVector.fromArray(FH, a, i).convertShape(VectorOperators.F2D, DS, 0);
     }
 
+    /** acc[i] += a[p + i] for i < len, in double lanes: the running column sums of {@code sum} over a leading dimension. */
+    static void addInDouble(double[] acc, float[] a, int p, int len) {
+        int i = 0;
+        for (; i + DL <= len; i += DL) DoubleVector.fromArray(DS, acc, i).add(load(a, p + i)).intoArray(acc, i);
+        for (; i < len; i++) acc[i] += a[p + i];
+    }
+
     static FloatVector exp(FloatVector x) {
         x = x.max(-104f).min(89f);
         FloatVector t = x.fma(LOG2E, ROUND);
