@@ -1,5 +1,6 @@
 package io.github.dropitjvm.train;
 
+import io.github.dropitjvm.train.data.DataException;
 import io.github.dropitjvm.train.run.TrainConfig;
 import io.github.dropitjvm.train.run.Trainer;
 import picocli.CommandLine.Command;
@@ -10,6 +11,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -136,7 +142,7 @@ public final class TrainCommand implements Callable<Integer> {
             err.println("dropit train: " + e.getMessage());
             return 2;
         } catch (Exception e) {
-            err.println("dropit train: failed: " + e);
+            err.println("dropit train: failed: " + describe(e));
             return 1;
         } finally {
             err.flush();
@@ -148,6 +154,26 @@ public final class TrainCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /**
+     * What went wrong, in words: a data problem's own message, a file system error as the file and the reason (Java
+     * names the file alone in most of them, e.g. a NoSuchFileException's message is just the path), anything else
+     * as the exception itself.
+     */
+    static String describe(Exception e) {
+        if (e instanceof DataException) return e.getMessage();
+        if (e instanceof FileSystemException f) {
+            String reason = f.getReason() != null ? f.getReason() : switch (f) {
+                case NoSuchFileException x -> "no such file or directory";
+                case AccessDeniedException x -> "permission denied";
+                case FileAlreadyExistsException x -> "already exists and is not a directory";
+                case NotDirectoryException x -> "not a directory";
+                default -> f.getClass().getSimpleName();
+            };
+            return f.getFile() + (f.getOtherFile() != null ? " (and " + f.getOtherFile() + ")" : "") + ": " + reason;
+        }
+        return e.toString();
     }
 
     static Path defaultRunDir(TrainConfig cfg) {

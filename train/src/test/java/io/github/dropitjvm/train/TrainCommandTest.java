@@ -282,6 +282,19 @@ class TrainCommandTest {
     }
 
     @Test
+    void filesThatCannotBeWrittenOrReadAreNamedWithTheReason() throws Exception {
+        Path file = Files.writeString(tmp.resolve("a-file"), "kept");
+        Object[] r = execute(tinyVit(file.resolve("run")).toArray(String[]::new));
+        assertEquals(1, r[0], (String) r[2]);
+        String err = (String) r[2];
+        assertTrue(err.contains(file.toString()) && !err.contains("Exception"), err);
+        assertEquals("kept", Files.readString(file));
+        Object[] c = execute("train", "--dataset", "cifar10", "--data-dir", tmp.resolve("empty").toString(), "--out", tmp.resolve("c").toString());
+        assertEquals(1, c[0], (String) c[2]);
+        assertTrue(((String) c[2]).contains("data_batch_1.bin") && !((String) c[2]).contains("Exception"), (String) c[2]);
+    }
+
+    @Test
     void helpDocumentsEveryOption() {
         Object[] r = execute("train", "--help");
         assertEquals(0, r[0]);
