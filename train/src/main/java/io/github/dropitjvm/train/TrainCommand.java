@@ -167,7 +167,7 @@ public final class TrainCommand implements Callable<Integer> {
             String reason = f.getReason() != null ? f.getReason() : switch (f) {
                 case NoSuchFileException x -> "no such file or directory";
                 case AccessDeniedException x -> "permission denied";
-                case FileAlreadyExistsException x -> "already exists and is not a directory";
+                case FileAlreadyExistsException x -> "already exists";
                 case NotDirectoryException x -> "not a directory";
                 default -> f.getClass().getSimpleName();
             };
