@@ -5,6 +5,8 @@ import io.github.dropitjvm.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A recorded op in the graph: its backward function, what it saved, and edges to the nodes that produced its
@@ -39,6 +41,8 @@ public class GradFn {
     private final List<SavedTensor> saved = new ArrayList<>();
     private Backward backward;
     private boolean released;
+    /** For an op whose output is a slice of its only input ({@link #sliceOfInput}): the slice's dim and start, else -1. */
+    private int sliceDim = -1, sliceStart;
 
     GradFn(String op, GradFn[] next, int[][] inputShapes, boolean recording) {
         this.op = op;
@@ -109,6 +113,51 @@ public class GradFn {
         return s;
     }
 
+    /**
+     * Declares that this op's output is {@code input.narrow(dim, start, length)} of its only input and that its
+     * backward returns the output gradient itself: the backward engine adds it into that slice of the input's
+     * gradient, which it allocates once for all such slices (q, k and v cut from one qkv projection), instead of
+     * each op allocating a zero-filled input-sized gradient and the engine adding those up.
+     */
+    public GradFn sliceOfInput(int dim, int start) {
+        if (next.length != 1) throw new IllegalStateException("sliceOfInput: op " + op + " has " + next.length + " inputs, not one");
+        sliceDim = dim;
+        sliceStart = start;
+        return this;
+    }
+
+    /**
+     * Adds contribution g, which this node's backward returned for input i, into {@code pending}'s gradient for that
+     * input's node. {@code owned} holds the gradients the engine itself allocated and has not handed out yet: only
+     * those are added into in place (anything else may be shared, e.g. an add's backward returns its output
+     * gradient for both inputs). Sums run in arrival order either way, so the values are those of adding fresh
+     * tensors; a slice is added into its part only (the rest of the input's gradient is untouched where the
+     * zero-filled gradients used to add +0, which differs only in the sign of a zero).
+     */
+    void accumulateInto(int i, Tensor g, Map<GradFn, Tensor> pending, Set<Tensor> owned) {
+        GradFn into = next[i];
+        Tensor had = pending.get(into);
+        if (sliceDim >= 0) {
+            if (had == null) {
+                had = g.newZeros(g.dtype(), inputShapes[i]);
+                had.narrow(sliceDim, sliceStart, g.size(sliceDim)).copyFrom(g);
+            } else {
+                if (!owned.contains(had)) had = had.copy();
+                had.narrow(sliceDim, sliceStart, g.size(sliceDim)).addInPlace(g);
+            }
+            owned.add(had);
+            pending.put(into, had);
+        } else if (had == null) {
+            pending.put(into, g);
+        } else if (owned.contains(had)) {
+            had.addInPlace(g);
+        } else {
+            Tensor sum = had.add(g);
+            owned.add(sum);
+            pending.put(into, sum);
+        }
+    }
+
     /** Wraps the forward result; attaches this node when recording. */
     public Variable output(Tensor result, Backward backward) {
         if (!recording) return Variable.constant(result);
@@ -126,9 +175,14 @@ public class GradFn {
             throw new IllegalStateException("backward of op " + op + " returned " + grads.length + " gradients for " + next.length + " inputs");
         for (int i = 0; i < grads.length; i++) {
             if (grads[i] == null || next[i] == null) continue;
-            if (!java.util.Arrays.equals(grads[i].shape(), inputShapes[i]))
+            int[] expected = inputShapes[i];
+            if (sliceDim >= 0) {
+                expected = expected.clone();
+                expected[sliceDim] = grads[i].rank() == expected.length ? grads[i].size(sliceDim) : -1;
+            }
+            if (!java.util.Arrays.equals(grads[i].shape(), expected))
                 throw new IllegalStateException("backward of op " + op + " produced gradient " + Shape.str(grads[i].shape())
-                        + " for input " + i + " of shape " + Shape.str(inputShapes[i]));
+                        + " for input " + i + " of shape " + Shape.str(inputShapes[i]) + (sliceDim >= 0 ? " (a slice along dim " + sliceDim + ")" : ""));
         }
         if (!retain) release();
         return grads;

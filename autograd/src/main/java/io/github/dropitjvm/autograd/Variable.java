@@ -8,10 +8,12 @@ import io.github.dropitjvm.tensor.Shape;
 import io.github.dropitjvm.tensor.Tensor;
 
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A tensor in the autograd graph: its data, whether it requires a gradient, the node that produced it (null for
@@ -147,19 +149,21 @@ public final class Variable {
             }
         }
         Map<GradFn, Tensor> pending = new HashMap<>();
+        Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
         pending.put(root, gradient);
         Deque<GradFn> ready = new ArrayDeque<>();
         ready.add(root);
         while (!ready.isEmpty()) {
             GradFn n = ready.poll();
             Tensor g = pending.remove(n);
+            owned.remove(g); // handed to n's backward, which may pass it on: no longer the engine's alone
             // a node no gradient reached (every path to it gave null) still releases and unblocks its inputs
             Tensor[] grads = g == null ? null : n.apply(g, retainGraph);
             if (g == null && !retainGraph) n.release();
             for (int i = 0; i < n.next.length; i++) {
                 GradFn m = n.next[i];
                 if (m == null) continue;
-                if (grads != null && grads[i] != null) pending.merge(m, grads[i], Tensor::add);
+                if (grads != null && grads[i] != null) n.accumulateInto(i, grads[i], pending, owned);
                 if (deps.merge(m, -1, Integer::sum) == 0) ready.add(m);
             }
         }

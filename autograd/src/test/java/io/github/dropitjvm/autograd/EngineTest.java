@@ -31,6 +31,44 @@ class EngineTest {
         assertArrayEquals(new float[]{3, 5, 7}, x.grad().toFloatArray());
     }
 
+    /**
+     * The engine adds contributions in place only into sums it allocated and has not handed to any backward yet:
+     * never into a gradient a backward received or returned (a backward may pass it on, as "spy" does here, or
+     * return it for two inputs, as add does). The loss is a left-nested sum, so its last terms reach the variables
+     * first: h first gets a spy's gradient, then a slice; g first a spy's, then a whole use; k first the sum the
+     * engine made for p (two uses), which p's spy passed on, then a whole use. Small integers: every sum is exact.
+     */
+    @Test
+    void contributionsAreAddedInPlaceOnlyIntoTheEnginesOwnSums() {
+        List<Tensor[]> seen = new ArrayList<>(); // {gradient a spy received and returned, its values then}
+        java.util.function.UnaryOperator<Variable> spy = v -> {
+            GradFn f = GradFn.of("spy", v);
+            return f.output(v.data(), g -> {
+                seen.add(new Tensor[]{g, g.copy()});
+                return new Tensor[]{g};
+            });
+        };
+        float[] xs = new float[12];
+        for (int i = 0; i < 12; i++) xs[i] = i - 5;
+        Variable x = Variable.param(Tensor.fromArray(xs, 4, 3));
+        Variable h = x.mul(2), g = x.mul(3), k = spy.apply(h), p = spy.apply(k);
+        Variable loss = k.mul(1).mul(1).mul(1).mul(1).mul(1).mul(1).mul(19).sum()
+                .add(spy.apply(spy.apply(p)).mul(3).sum()).add(p.mul(5).sum())
+                .add(g.mul(29).sum())
+                .add(Shapes.narrow(h, 0, 0, 3).mul(7).sum()).add(Shapes.narrow(h, 0, 2, 2).mul(11).sum())
+                .add(Shapes.select(h, 0, 1).mul(13).sum())
+                .add(spy.apply(g).mul(23).sum()).add(spy.apply(h).mul(17).sum());
+        loss.backward();
+        float[] want = new float[12];
+        for (int i = 0; i < 12; i++) {
+            int row = i / 3;
+            want[i] = 2 * (19 + 3 + 5 + (row < 3 ? 7 : 0) + (row >= 2 ? 11 : 0) + (row == 1 ? 13 : 0) + 17) + 3 * (29 + 23);
+        }
+        assertArrayEquals(want, x.grad().toFloatArray());
+        assertEquals(6, seen.size());
+        for (Tensor[] t : seen) assertArrayEquals(t[1].toFloatArray(), t[0].toFloatArray(), "a gradient a backward returned was added into");
+    }
+
     @Test
     void secondBackwardWithoutRetainGraphIsRefused() {
         Variable x = Variable.param(Tensor.fromArray(new float[]{1, 2}, 2));

@@ -2,7 +2,6 @@ package io.github.dropitjvm.autograd.ops;
 
 import io.github.dropitjvm.autograd.GradFn;
 import io.github.dropitjvm.autograd.Variable;
-import io.github.dropitjvm.tensor.DType;
 import io.github.dropitjvm.tensor.Indexing;
 import io.github.dropitjvm.tensor.Tensor;
 
@@ -30,13 +29,10 @@ public final class Shapes {
 
     /** length elements from start along dim; gradient is zero outside. */
     public static Variable narrow(Variable x, int dim, int start, int length) {
+        Tensor out = x.data().narrow(dim, start, length); // checks dim, start and length
         GradFn f = GradFn.of("narrow", x);
-        int[] xs = x.shape();
-        return f.output(x.data().narrow(dim, start, length), g -> {
-            Tensor gx = g.newZeros(DType.FLOAT32, xs);
-            gx.narrow(dim, start, length).copyFrom(g);
-            return new Tensor[]{gx};
-        });
+        if (f.recording()) f.sliceOfInput(Math.floorMod(dim, x.rank()), start);
+        return f.output(out, g -> new Tensor[]{g}); // the engine adds g into the slice of x's gradient
     }
 
     /** Index along dim, removing it. */

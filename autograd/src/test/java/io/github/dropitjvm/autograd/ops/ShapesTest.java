@@ -71,6 +71,28 @@ class ShapesTest {
         check("select of a view", v -> Shapes.select(v[0], 0, 4), r -> Ref64.select(r[0], 0, 4), randnT(15, 5, 3));
     }
 
+    /**
+     * Slices of one variable reach the backward engine as slices, which it adds into one gradient it allocates;
+     * here they overlap, and the variable also has whole uses, one through an add whose backward returns the same
+     * tensor for both its inputs (EngineTest checks which tensors the engine may add into).
+     */
+    @Test
+    void slicesAndOtherUsesOfOneVariableAccumulate() {
+        Function<Variable[], Variable> op = v -> {
+            Variable h = Elementwise.mul(v[0], 1.5), s = Elementwise.add(h, v[1]);
+            return Shapes.cat(0, Shapes.reshape(s, -1), Shapes.reshape(Shapes.narrow(h, 0, 0, 3), -1),
+                    Shapes.reshape(Shapes.narrow(h, 0, 2, 2), -1), Shapes.select(h, 0, 1), Shapes.reshape(Elementwise.mul(s, h), -1));
+        };
+        Function<Ref64.T[], Ref64.T> ref = r -> {
+            Ref64.T h = Ref64.mulScalar(r[0], 1.5), s = Ref64.add(h, r[1]);
+            return Ref64.cat(0, Ref64.reshape(s, -1), Ref64.reshape(Ref64.narrow(h, 0, 0, 3), -1),
+                    Ref64.reshape(Ref64.narrow(h, 0, 2, 2), -1), Ref64.select(h, 0, 1), Ref64.reshape(Ref64.mul(s, h), -1));
+        };
+        Tensor x = randn(30, 4, 3), y = randn(31, 4, 3);
+        assertForward("slices, an add and a product of one variable", op, ref, x, y); // float products: not exact
+        assertGradcheck("slices, an add and a product of one variable", op, ref, x, y);
+    }
+
     @Test
     void squeezeAndUnsqueeze() {
         check("squeeze", v -> Shapes.squeeze(v[0], 1), r -> Ref64.squeeze(r[0], 1), randn(16, 3, 1, 5));
