@@ -76,6 +76,15 @@ public interface Backend {
     /** a and b are broadcast to out's shape; out is BIT for comparisons, FLOAT32 otherwise. */
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
 
+    /**
+     * GELU's backward, out = g · GELU'(x) (exact form), all three of one shape. The default is the two ops it fuses,
+     * unary GELU_GRAD into out and then out = g · out; a backend may do it in one pass with the same values.
+     */
+    default void geluBackward(Tensor x, Tensor g, Tensor out) {
+        unary(UnaryOp.GELU_GRAD, x, out, 0, 0);
+        binary(BinaryOp.MUL, g, out, out);
+    }
+
     /** out = cond ? a : b, all broadcast to out's shape; cond is BIT. */
     void where(Tensor cond, Tensor a, Tensor b, Tensor out);
 

@@ -163,6 +163,32 @@ class ElementwiseTest {
         }
     }
 
+    /**
+     * GELU's fused backward gives exactly the values of its two ops, {@code g.mul(x.geluGrad())} (tested against
+     * the float64 reference above): every layout of x and of g (strided ones take the composed path), sizes around
+     * the vector width, special values, and a row long enough to be split into chunks over the pool.
+     */
+    @Test
+    void geluBackwardHasTheBitsOfGeluGradTimesTheGradient() {
+        List<Twin> xs = new ArrayList<>();
+        for (int n : new int[]{1, 15, 16, 17, 33, 1031}) xs.addAll(Twin.layouts(rng, Twin.Values.scaled(Twin.Values.UNIFORM, 8), n));
+        xs.addAll(Twin.layouts(rng, Twin.Values.scaled(Twin.Values.UNIFORM, 6), 7, 33));
+        for (Twin.Values v : List.of(Twin.Values.SPECIAL, Twin.Values.WIDE, Twin.Values.scaled(Twin.Values.UNIFORM, 25)))
+            xs.add(Twin.random(rng, v, 4099));
+        xs.add(Twin.random(rng, Twin.Values.scaled(Twin.Values.UNIFORM, 4), 300_001));
+        for (Twin x : xs) {
+            for (Twin g : List.of(Twin.random(rng, x.t().shape()), Twin.layouts(rng, x.t().shape()).getLast())) {
+                float[] want = g.t().mul(x.t().geluGrad()).toFloatArray(), got = x.t().geluBackward(g.t()).toFloatArray();
+                for (int i = 0; i < want.length; i++)
+                    assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
+                            "geluBackward of " + x.name() + " with g " + g.name() + " at " + i + ": " + got[i] + " vs " + want[i]);
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Tensor.zeros(3, 4).geluBackward(Tensor.zeros(4, 3)));
+        assertTrue(e.getMessage().contains("[4, 3]") && e.getMessage().contains("[3, 4]"), e.getMessage());
+    }
+
     static final int[][][] BROADCAST_PAIRS = {
             {{7, 33}, {7, 33}}, {{7, 33}, {33}}, {{33}, {7, 33}}, {{3, 1, 5}, {4, 5}}, {{1}, {1031}}, {{}, {2, 3}}, {{2, 3}, {}},
             {{2, 1, 3, 1}, {1, 4, 1, 5}}, {{6, 1, 1, 1, 1, 2}, {1, 2, 3, 1, 2, 1}}, {{0, 3}, {3}}, {{1, 0}, {4, 1}}};

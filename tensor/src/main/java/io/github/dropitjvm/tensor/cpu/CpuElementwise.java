@@ -184,6 +184,29 @@ final class CpuElementwise {
         WorkerPool.shared().parallelFor(chunks, c -> body.run(c * CHUNK, Math.min(CHUNK, n - c * CHUNK)));
     }
 
+    /**
+     * out = g · GELU'(x): when all three are contiguous, one pass ({@link VectorErf#geluBackwardRange}), each
+     * element's GELU' rounded to float and then multiplied by g, as the unary op and the product compute it. Any
+     * other layout runs the two ops: the unary op's vector blocks and scalar tail fall where its own loop over x
+     * puts them (GELU' differs between the two by up to a few ulps), and that loop is one row only when x is
+     * contiguous.
+     */
+    static void geluBackward(Tensor x, Tensor g, Tensor out) {
+        Loop loop = Loop.of(x, g, out);
+        if (!(x.isContiguous() && g.isContiguous() && out.isContiguous())) {
+            unary(UnaryOp.GELU_GRAD, x, out, 0, 0);
+            binary(BinaryOp.MUL, g, out, out);
+            return;
+        }
+        float[] a = CpuBackend.cpu(x).floats(), b = CpuBackend.cpu(g).floats(), o = CpuBackend.cpu(out).floats();
+        int n = loop.n;
+        loop.forEachRowParallel(r -> inChunks(n, (from, len) -> {
+            int ai = r[0] + from, bi = r[1] + from, oi = r[2] + from;
+            int i = VectorErf.geluBackwardRange(a, ai, b, bi, o, oi, len);
+            for (; i < len; i++) o[oi + i] = (float) apply(UnaryOp.GELU_GRAD, a[ai + i], 0, 0) * b[bi + i];
+        }));
+    }
+
     private static boolean vectorised(UnaryOp op) {
         return switch (op) {
             case NEG, ABS, RELU, EXP, TANH, SIGMOID, ERF, GELU, GELU_GRAD -> true;

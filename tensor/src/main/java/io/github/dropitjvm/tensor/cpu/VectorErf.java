@@ -49,7 +49,7 @@ final class VectorErf {
 
     private static final VectorSpecies<Float> FS = VectorMath.FS;
     private static final int FL = VectorMath.FL;
-    private static final int ERF = 0, GELU = 1, GELU_GRAD = 2;
+    private static final int ERF = 0, GELU = 1, GELU_GRAD = 2, GELU_BACKWARD = 3;
     /** Largest a = |x|·(1 or √½) the polynomial covers (t = 2/(2 + a) >= 0.1786). */
     private static final float A_LIMIT = 9.2f;
     private static final float SQRT_HALF = 0.7071067690849304f;
@@ -69,20 +69,29 @@ final class VectorErf {
 
     /** o = GELU(in) = x·Φ(x). Returns how many leading elements it wrote (a multiple of the vector length). */
     static int geluRange(float[] in, int ii, float[] o, int oi, int len, UnaryOp op) {
-        return range(GELU, in, ii, o, oi, len, op);
+        return range(GELU, in, ii, null, 0, o, oi, len, op);
     }
 
     /** o = GELU'(in) = Φ(x) + x·φ(x). Returns how many leading elements it wrote (a multiple of the vector length). */
     static int geluGradRange(float[] in, int ii, float[] o, int oi, int len, UnaryOp op) {
-        return range(GELU_GRAD, in, ii, o, oi, len, op);
+        return range(GELU_GRAD, in, ii, null, 0, o, oi, len, op);
     }
 
     /** o = erf(in). Returns how many leading elements it wrote (a multiple of the vector length). */
     static int erfRange(float[] in, int ii, float[] o, int oi, int len, UnaryOp op) {
-        return range(ERF, in, ii, o, oi, len, op);
+        return range(ERF, in, ii, null, 0, o, oi, len, op);
     }
 
-    private static int range(int mode, float[] in, int ii, float[] o, int oi, int len, UnaryOp op) {
+    /**
+     * o = g · GELU'(in), GELU' rounded to float first (the values of geluGrad then a product). Returns how many
+     * leading elements it wrote (a multiple of the vector length).
+     */
+    static int geluBackwardRange(float[] in, int ii, float[] g, int gi, float[] o, int oi, int len) {
+        return range(GELU_BACKWARD, in, ii, g, gi, o, oi, len, UnaryOp.GELU_GRAD);
+    }
+
+    /** g (at gi) is read by GELU_BACKWARD only. */
+    private static int range(int mode, float[] in, int ii, float[] g, int gi, float[] o, int oi, int len, UnaryOp op) {
         float k = mode == ERF ? 2f : TWO_SQRT_2;   // t = k/(k + |x|)
         float invK = 1f / k;
         float xLimit = mode == ERF ? A_LIMIT : A_LIMIT / SQRT_HALF;
@@ -155,8 +164,11 @@ final class VectorErf {
                     FloatVector w = x.fma(FloatVector.broadcast(FS, INV_SQRT_2PI), h.blend(h.neg(), pos));
                     FloatVector wg = w.mul(gr).fma(gp, w);
                     y = wg.mul(scale).blend(wg.fma(scale, FloatVector.broadcast(FS, 1f)), pos);
+                    if (mode == GELU_BACKWARD) y = y.mul(FloatVector.fromArray(FS, g, gi + i));
                 }
                 y.intoArray(o, oi + i);
+            } else if (mode == GELU_BACKWARD) {
+                for (int j = i; j < i + FL; j++) o[oi + j] = (float) CpuElementwise.apply(op, in[ii + j], 0, 0) * g[gi + j];
             } else {
                 for (int j = i; j < i + FL; j++) o[oi + j] = (float) CpuElementwise.apply(op, in[ii + j], 0, 0);
             }
