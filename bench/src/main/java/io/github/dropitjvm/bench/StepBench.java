@@ -3,12 +3,15 @@ package io.github.dropitjvm.bench;
 import io.github.dropitjvm.dropit.DropItConfig;
 import io.github.dropitjvm.nn.Module;
 import io.github.dropitjvm.nn.optim.Sgd;
+import one.profiler.AsyncProfiler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 
@@ -46,6 +49,11 @@ public final class StepBench implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object on stdout")
     boolean json;
 
+    @Option(names = "--profile", paramLabel = "FILE", description = "sample the timed steps of both variants (not the"
+            + " warm-up) with async-profiler's CPU-time sampler, every 1 ms, and write FILE: a flame graph if it ends in"
+            + " .html, collapsed stacks (one line per stack and its sample count) otherwise")
+    Path profile;
+
     /** Quartiles of a sample (linear interpolation between order statistics). */
     static double quantile(double[] sorted, double q) {
         double pos = q * (sorted.length - 1);
@@ -61,8 +69,10 @@ public final class StepBench implements Callable<Integer> {
         Module plain = BenchModels.model(model);
         Module dropit = BenchModels.dropit(model, config).model();
         Sgd optPlain = BenchModels.sgd(plain), optDropit = BenchModels.sgd(dropit);
+        AsyncProfiler profiler = profile == null ? null : profiler(profile);
         double[] tp = new double[steps], td = new double[steps];
         for (int i = 0; i < warmup + steps; i++) {
+            if (i == warmup && profiler != null) profilerDo(profiler, "start,event=itimer,interval=1ms");
             // Alternate which variant goes first, so neither always runs right after the other's garbage.
             boolean plainFirst = i % 2 == 0;
             double a = time(plainFirst ? plain : dropit, plainFirst ? optPlain : optDropit, b);
@@ -72,6 +82,8 @@ public final class StepBench implements Callable<Integer> {
                 td[i - warmup] = plainFirst ? c : a;
             }
         }
+        if (profiler != null)
+            profilerDo(profiler, "stop,file=" + profile.toAbsolutePath() + (profile.toString().endsWith(".html") ? "" : ",collapsed"));
         Arrays.sort(tp);
         Arrays.sort(td);
         double mp = quantile(tp, 0.5), md = quantile(td, 0.5);
@@ -90,6 +102,29 @@ public final class StepBench implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * async-profiler, loaded before the run so a machine it cannot run on is told at once: its jar carries the
+     * native library for Linux (x64, arm64) and macOS. Steady state only, since the warm-up's interpreted and C1
+     * code allocates and computes through slow paths and would dominate a whole-run profile.
+     */
+    private static AsyncProfiler profiler(Path file) {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir != null && !Files.isDirectory(dir)) throw new IllegalArgumentException("bench step: --profile: no directory " + dir);
+        try {
+            return AsyncProfiler.getInstance();
+        } catch (LinkageError | IllegalStateException e) {
+            throw new IllegalArgumentException("bench step: --profile: async-profiler cannot run on this machine (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static void profilerDo(AsyncProfiler profiler, String command) {
+        try {
+            profiler.execute(command);
+        } catch (java.io.IOException | IllegalStateException e) {
+            throw new IllegalStateException("bench step: --profile: async-profiler refused '" + command + "': " + e.getMessage(), e);
+        }
     }
 
     private static double time(Module m, Sgd opt, BenchModels.Batch b) {

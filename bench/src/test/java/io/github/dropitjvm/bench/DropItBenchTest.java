@@ -53,6 +53,24 @@ class DropItBenchTest {
         assertEquals(drop / base, field(json, "ratio"), 1e-4 * drop / base);
     }
 
+    /** --profile samples the timed steps: collapsed stacks by default, a flame graph for .html; a bad path is refused. */
+    @Test
+    void stepWritesAProfileOfTheTimedSteps(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path stacks = tmp.resolve("step.collapsed"), flame = tmp.resolve("step.html");
+        run("step", "--model", "cnn-small", "--batch", "8", "--steps", "30", "--warmup", "2", "--json", "--profile", stacks.toString());
+        String collapsed = java.nio.file.Files.readString(stacks);
+        assertTrue(collapsed.contains("io/github/dropitjvm/bench/StepBench") && collapsed.contains("CpuConv"),
+                collapsed.substring(0, Math.min(2000, collapsed.length())));
+        run("step", "--model", "cnn-small", "--batch", "8", "--steps", "10", "--warmup", "1", "--json", "--profile", flame.toString());
+        assertTrue(java.nio.file.Files.readString(flame).contains("<html"), "not a flame graph page");
+        StringWriter err = new StringWriter();
+        CommandLine cli = io.github.dropitjvm.train.Main.commandLine("dropit bench", new BenchMain());
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute("step", "--model", "cnn-small", "--steps", "1", "--profile", tmp.resolve("missing/dir/p.html").toString());
+        assertEquals(2, code, err.toString());
+        assertEquals("dropit bench step: --profile: no directory " + tmp.resolve("missing/dir"), err.toString().strip());
+    }
+
     @Test
     void quantilesInterpolate() {
         double[] s = {1, 2, 3, 4};

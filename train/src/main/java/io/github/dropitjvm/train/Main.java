@@ -44,7 +44,25 @@ public final class Main implements Runnable {
             System.err.println(name + ": " + e.getMessage());
             return 2;
         }
-        return new CommandLine(command.get()).execute(args);
+        return commandLine(name, command.get()).execute(args);
+    }
+
+    /**
+     * The picocli command line of an entry point: a command that refuses its input with IllegalArgumentException
+     * gets one line on stderr and exit code 2, like picocli's own usage errors, not a stack trace. The message may
+     * already name the subcommand ("bench step: ..."); then it follows the program's name.
+     */
+    public static CommandLine commandLine(String name, Object command) {
+        CommandLine cli = new CommandLine(command);
+        cli.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (!(e instanceof IllegalArgumentException)) throw e;
+            int space = name.lastIndexOf(' ');
+            String last = name.substring(space + 1) + " ", msg = String.valueOf(e.getMessage());
+            line.getErr().println(msg.startsWith(last) ? name.substring(0, space + 1) + msg : name + ": " + msg);
+            line.getErr().flush();
+            return 2;
+        });
+        return cli;
     }
 
     /** Without a subcommand: the usage text. */
