@@ -4,11 +4,11 @@
 #   scripts/grid.sh start RESULTS   start both grids (one thread each, nice 19) from this checkout, writing into
 #                                   RESULTS/fashion-mnist-vit-fmnist and RESULTS/fashion-mnist-resnet20; finished runs
 #                                   are skipped and an unfinished one resumes from its checkpoint
-#   scripts/grid.sh stop            SIGTERM both grids (each saves a mid-epoch checkpoint) and wait for them to exit
+#   scripts/grid.sh stop RESULTS    SIGTERM both grids (each saves a mid-epoch checkpoint) and wait for them to exit
 #   scripts/grid.sh status RESULTS  each grid's last lines and finished runs
-#   scripts/grid.sh stage RESULTS   in RESULTS' git repository: stage each grid's results, force-add the last
-#                                   checkpoint of a run not yet finished (these machines keep nothing between
-#                                   sessions) and unstage the checkpoints of runs that finished
+#   scripts/grid.sh stage RESULTS   (grids stopped) in RESULTS' git repository: stage each grid's results, force-add
+#                                   the last checkpoint of a run not yet finished (these machines keep nothing
+#                                   between sessions) and unstage the checkpoints of runs that finished
 #
 # Run start from a clone of its own (e.g. git clone <main> /work/gridrun) so that building main does not change the
 # code under a running grid; RESULTS is then main's results/ directory.
@@ -18,17 +18,21 @@ VIT=(--model vit-fmnist --batch-size 32 --epochs 20 --threads 1 --gammas 0,0.5,0
 RESNET=(--model resnet20 --batch-size 128 --optimizer sgd --lr 0.1 --weight-decay 5e-4 --epochs 15 --threads 1
         --gammas 0,0.5,0.7,0.9 --seeds 3)
 GRIDS=(fashion-mnist-vit-fmnist fashion-mnist-resnet20)
-PATTERN='dropitjvm.train.Main compare'
 
 results() {
     [[ -n "${1:-}" && -d "$1" ]] || { echo "grid.sh: give the results directory (e.g. /work/main/results)" >&2; exit 2; }
     (cd "$1" && pwd)
 }
 
+# The grids' JVMs writing into results directory $1 (and no other compare run, nor this script)
+pattern() {
+    echo "dropitjvm[.]train[.]Main compare .*--out $1/fashion-mnist-"
+}
+
 case "${1:-}" in
 start)
     R="$(results "${2:-}")"
-    if pgrep -f "$PATTERN" > /dev/null; then echo "grid.sh: a grid is already running (pgrep -af '$PATTERN')" >&2; exit 1; fi
+    if pgrep -f "$(pattern "$R")" > /dev/null; then echo "grid.sh: a grid already writes into $R" >&2; exit 1; fi
     cd "$ROOT"
     ./dropit info > /dev/null   # builds this checkout first, once
     commit="$(git rev-parse --short HEAD)"
@@ -43,9 +47,10 @@ start)
     done
     ;;
 stop)
-    pkill -TERM -f "$PATTERN" || { echo "grid.sh: no grid running"; exit 0; }
-    for _ in $(seq 180); do pgrep -f "$PATTERN" > /dev/null || { echo "grids stopped"; exit 0; }; sleep 1; done
-    echo "grid.sh: a grid still runs after 180 s (pgrep -af '$PATTERN')" >&2
+    R="$(results "${2:-}")"
+    pkill -TERM -f "$(pattern "$R")" || { echo "grid.sh: no grid writes into $R"; exit 0; }
+    for _ in $(seq 180); do pgrep -f "$(pattern "$R")" > /dev/null || { echo "grids stopped"; exit 0; }; sleep 1; done
+    echo "grid.sh: a grid still writes into $R after 180 s" >&2
     exit 1
     ;;
 status)
@@ -57,6 +62,8 @@ status)
     ;;
 stage)
     R="$(results "${2:-}")"
+    # a running grid swaps its checkpoint directories in and out: stage only what a stopped one left
+    if pgrep -f "$(pattern "$R")" > /dev/null; then echo "grid.sh: stop the grids first (grid.sh stop $R)" >&2; exit 1; fi
     cd "$R"
     for g in "${GRIDS[@]}"; do
         [[ -d $g ]] || continue
@@ -73,7 +80,7 @@ stage)
     done
     ;;
 *)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -178,7 +178,8 @@ public class GradFn {
             int[] expected = inputShapes[i];
             if (sliceDim >= 0) {
                 expected = expected.clone();
-                expected[sliceDim] = grads[i].rank() == expected.length ? grads[i].size(sliceDim) : -1;
+                int len = grads[i].rank() == expected.length ? grads[i].size(sliceDim) : -1;
+                expected[sliceDim] = len >= 0 && sliceStart + len <= expected[sliceDim] ? len : -1;
             }
             if (!java.util.Arrays.equals(grads[i].shape(), expected))
                 throw new IllegalStateException("backward of op " + op + " produced gradient " + Shape.str(grads[i].shape())

@@ -71,19 +71,25 @@ public final class StepBench implements Callable<Integer> {
         Sgd optPlain = BenchModels.sgd(plain), optDropit = BenchModels.sgd(dropit);
         AsyncProfiler profiler = profile == null ? null : profiler(profile);
         double[] tp = new double[steps], td = new double[steps];
-        for (int i = 0; i < warmup + steps; i++) {
-            if (i == warmup && profiler != null) profilerDo(profiler, "start,event=itimer,interval=1ms");
-            // Alternate which variant goes first, so neither always runs right after the other's garbage.
-            boolean plainFirst = i % 2 == 0;
-            double a = time(plainFirst ? plain : dropit, plainFirst ? optPlain : optDropit, b);
-            double c = time(plainFirst ? dropit : plain, plainFirst ? optDropit : optPlain, b);
-            if (i >= warmup) {
-                tp[i - warmup] = plainFirst ? a : c;
-                td[i - warmup] = plainFirst ? c : a;
+        boolean profiling = false;
+        try {
+            for (int i = 0; i < warmup + steps; i++) {
+                if (i == warmup && profiler != null) {
+                    profilerDo(profiler, "start,event=itimer,interval=1ms");
+                    profiling = true;
+                }
+                // Alternate which variant goes first, so neither always runs right after the other's garbage.
+                boolean plainFirst = i % 2 == 0;
+                double a = time(plainFirst ? plain : dropit, plainFirst ? optPlain : optDropit, b);
+                double c = time(plainFirst ? dropit : plain, plainFirst ? optDropit : optPlain, b);
+                if (i >= warmup) {
+                    tp[i - warmup] = plainFirst ? a : c;
+                    td[i - warmup] = plainFirst ? c : a;
+                }
             }
+        } finally {
+            if (profiling) profilerDo(profiler, "stop,file=" + profile.toAbsolutePath() + (profile.toString().endsWith(".html") ? "" : ",collapsed"));
         }
-        if (profiler != null)
-            profilerDo(profiler, "stop,file=" + profile.toAbsolutePath() + (profile.toString().endsWith(".html") ? "" : ",collapsed"));
         Arrays.sort(tp);
         Arrays.sort(td);
         double mp = quantile(tp, 0.5), md = quantile(td, 0.5);
@@ -112,6 +118,10 @@ public final class StepBench implements Callable<Integer> {
     private static AsyncProfiler profiler(Path file) {
         Path dir = file.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) throw new IllegalArgumentException("bench step: --profile: no directory " + dir);
+        if (Files.isDirectory(file)) throw new IllegalArgumentException("bench step: --profile: " + file + " is a directory");
+        // the profiler's command string splits at commas and expands %p, %t... in file names
+        if (file.toString().contains(",") || file.toString().contains("%"))
+            throw new IllegalArgumentException("bench step: --profile: a path with ',' or '%' cannot be passed to async-profiler: " + file);
         try {
             return AsyncProfiler.getInstance();
         } catch (LinkageError | IllegalStateException e) {

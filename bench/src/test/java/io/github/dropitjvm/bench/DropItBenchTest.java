@@ -69,6 +69,11 @@ class DropItBenchTest {
         int code = cli.execute("step", "--model", "cnn-small", "--steps", "1", "--profile", tmp.resolve("missing/dir/p.html").toString());
         assertEquals(2, code, err.toString());
         assertEquals("dropit bench step: --profile: no directory " + tmp.resolve("missing/dir"), err.toString().strip());
+        for (String bad : new String[]{tmp.toString(), tmp.resolve("a,b.html").toString(), tmp.resolve("p%t.html").toString()}) {
+            err.getBuffer().setLength(0);
+            assertEquals(2, cli.execute("step", "--model", "cnn-small", "--steps", "1", "--profile", bad), err.toString());
+            assertTrue(err.toString().startsWith("dropit bench step: --profile: "), err.toString());
+        }
     }
 
     @Test

@@ -77,8 +77,9 @@ public interface Backend {
     void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
 
     /**
-     * GELU's backward, out = g · GELU'(x) (exact form), all three of one shape. The default is the two ops it fuses,
-     * unary GELU_GRAD into out and then out = g · out; a backend may do it in one pass with the same values.
+     * GELU's backward, out = g · GELU'(x) (exact form), all three of one shape; out may alias x but not g. The
+     * default is the two ops it fuses, unary GELU_GRAD into out and then out = g · out; a backend may do it in one
+     * pass with the same values.
      */
     default void geluBackward(Tensor x, Tensor g, Tensor out) {
         unary(UnaryOp.GELU_GRAD, x, out, 0, 0);

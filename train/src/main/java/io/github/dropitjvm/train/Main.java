@@ -55,7 +55,7 @@ public final class Main implements Runnable {
     public static CommandLine commandLine(String name, Object command) {
         CommandLine cli = new CommandLine(command);
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (!(e instanceof IllegalArgumentException)) throw e;
+            if (!(e instanceof IllegalArgumentException) || e.getMessage() == null) throw e;
             int space = name.lastIndexOf(' ');
             String last = name.substring(space + 1) + " ", msg = String.valueOf(e.getMessage());
             line.getErr().println(msg.startsWith(last) ? name.substring(0, space + 1) + msg : name + ": " + msg);

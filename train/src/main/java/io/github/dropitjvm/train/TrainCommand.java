@@ -171,6 +171,7 @@ public final class TrainCommand implements Callable<Integer> {
                 case NotDirectoryException x -> "not a directory";
                 default -> f.getClass().getSimpleName();
             };
+            if (f.getFile() == null) return f.getMessage() != null ? f.getMessage() : reason;
             return f.getFile() + (f.getOtherFile() != null ? " (and " + f.getOtherFile() + ")" : "") + ": " + reason;
         }
         return e.toString();
