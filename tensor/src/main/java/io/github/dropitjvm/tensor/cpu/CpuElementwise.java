@@ -192,12 +192,12 @@ final class CpuElementwise {
      * contiguous.
      */
     static void geluBackward(Tensor x, Tensor g, Tensor out) {
-        Loop loop = Loop.of(x, g, out);
         if (!(x.isContiguous() && g.isContiguous() && out.isContiguous())) {
             unary(UnaryOp.GELU_GRAD, x, out, 0, 0);
             binary(BinaryOp.MUL, g, out, out);
             return;
         }
+        Loop loop = Loop.of(x, g, out);
         float[] a = CpuBackend.cpu(x).floats(), b = CpuBackend.cpu(g).floats(), o = CpuBackend.cpu(out).floats();
         int n = loop.n;
         loop.forEachRowParallel(r -> inChunks(n, (from, len) -> {
