@@ -86,7 +86,9 @@ public final class CpuBackend implements Backend {
     @Override public void random(Tensor dst, long seed, long stream, Distribution d) { CpuElementwise.random(dst, seed, stream, d); }
     @Override public void unary(UnaryOp op, Tensor x, Tensor out, double p0, double p1) { CpuElementwise.unary(op, x, out, p0, p1); }
     @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) { CpuElementwise.binary(op, a, b, out); }
-    @Override public void geluBackward(Tensor x, Tensor g, Tensor out) { CpuElementwise.geluBackward(x, g, out); }
+    @Override public void geluBackward(Tensor x, Tensor g, Tensor out) {
+        if (!CpuElementwise.geluBackwardFused(x, g, out)) Backend.super.geluBackward(x, g, out);
+    }
     @Override public void where(Tensor cond, Tensor a, Tensor b, Tensor out) { CpuElementwise.where(cond, a, b, out); }
 
     @Override public void reduce(ReduceOp op, Tensor x, boolean[] reduced, Tensor out, double correction) { CpuReductions.reduce(op, x, reduced, out, correction); }

@@ -186,17 +186,13 @@ final class CpuElementwise {
 
     /**
      * out = g · GELU'(x): when all three are contiguous, one pass ({@link VectorErf#geluBackwardRange}), each
-     * element's GELU' rounded to float and then multiplied by g, as the unary op and the product compute it. Any
-     * other layout runs the two ops: the unary op's vector blocks and scalar tail fall where its own loop over x
-     * puts them (GELU' differs between the two by up to a few ulps), and that loop is one row only when x is
-     * contiguous.
+     * element's GELU' rounded to float and then multiplied by g, as the unary op and the product compute it.
+     * Returns false, having done nothing, for any other layout: the caller then runs the two ops, because the unary
+     * op's vector blocks and scalar tail fall where its own loop over x puts them (GELU' differs between the two
+     * by up to a few ulps), and that loop is one row only when x is contiguous.
      */
-    static void geluBackward(Tensor x, Tensor g, Tensor out) {
-        if (!(x.isContiguous() && g.isContiguous() && out.isContiguous())) {
-            unary(UnaryOp.GELU_GRAD, x, out, 0, 0);
-            binary(BinaryOp.MUL, g, out, out);
-            return;
-        }
+    static boolean geluBackwardFused(Tensor x, Tensor g, Tensor out) {
+        if (!(x.isContiguous() && g.isContiguous() && out.isContiguous())) return false;
         Loop loop = Loop.of(x, g, out);
         float[] a = CpuBackend.cpu(x).floats(), b = CpuBackend.cpu(g).floats(), o = CpuBackend.cpu(out).floats();
         int n = loop.n;
@@ -205,6 +201,7 @@ final class CpuElementwise {
             int i = VectorErf.geluBackwardRange(a, ai, b, bi, o, oi, len);
             for (; i < len; i++) o[oi + i] = (float) apply(UnaryOp.GELU_GRAD, a[ai + i], 0, 0) * b[bi + i];
         }));
+        return true;
     }
 
     private static boolean vectorised(UnaryOp op) {
