@@ -26,7 +26,9 @@ import java.util.concurrent.Callable;
  * {@code dropit compare}: trains every (γ, seed) of a grid, each in its own run directory {@code g<γ>-s<seed>},
  * skipping runs that already finished (their {@code result.json}) and resuming ones that were interrupted, then
  * writes {@code compare.md}, {@code compare.csv} (mean ± std of test accuracy and bytes held for backward per γ)
- * and {@code compare.png} (accuracy against bytes held).
+ * and {@code compare.png} (accuracy against bytes held). Several processes may work on one grid directory at once
+ * (e.g. one per core): each claims a run before touching it ({@link RunClaim}), leaves runs claimed by another for
+ * the end, and waits for those before writing the tables, so every process ends with the whole grid's table.
  */
 @Command(
         name = "compare",
@@ -35,7 +37,8 @@ import java.util.concurrent.Callable;
         sortOptions = false,
         description = {"Train a grid of DropIT drop rates × seeds and tabulate test accuracy against bytes held for backward.", ""},
         footer = {"", "Runs already finished (result.json in their directory) are skipped; interrupted ones resume from their"
-                + " last checkpoint. Writes compare.md, compare.csv and compare.png into --out.", "",
+                + " last checkpoint. Several compare processes may share one --out: a run one of them trains is left to it,"
+                + " and each waits for the others' runs before writing compare.md, compare.csv and compare.png into --out.", "",
                 "Exit codes: 0 all runs finished, 1 a run failed, 2 bad option, 3 a run hit a non-finite loss, 130 interrupted."})
 public final class CompareCommand implements Callable<Integer> {
     @Spec
@@ -79,46 +82,72 @@ public final class CompareCommand implements Callable<Integer> {
         }
         Files.createDirectories(out);
         boolean terminal = System.console() != null;
-        List<Row> rows = new ArrayList<>();
-        int i = 0;
-        for (TrainConfig cfg : grid) {
-            i++;
-            Path dir = out.resolve(runName(cfg.gamma(), cfg.seed()));
-            Path result = dir.resolve(Trainer.RESULT);
-            if (!Files.exists(result)) {
-                o.printf(Locale.ROOT, "== run %d/%d: %s%n", i, grid.size(), dir.getFileName());
-                o.flush();
-                Trainer t;
-                try {
-                    if (Files.exists(dir.resolve(Trainer.CONFIG))) {
-                        TrainConfig had = TrainConfig.fromJson(MiniJson.parseObject(Files.readString(dir.resolve(Trainer.CONFIG))));
-                        if (!had.equals(cfg))
-                            throw new IllegalArgumentException(dir + " holds a run with other settings (" + dir.resolve(Trainer.CONFIG)
-                                    + "); use another --out or remove it");
-                        t = hasCheckpoint(dir) ? Trainer.resume(dir, opts.dataDir, o, terminal) : restart(dir, cfg, o, terminal);
-                    } else {
-                        t = Trainer.start(cfg, dir, opts.dataDir, o, terminal);
+        // First pass: every run no other process holds; then the runs that were held, each once its holder lets go
+        // (finished, it is skipped; stopped part-way, this process resumes it).
+        List<TrainConfig> held = new ArrayList<>();
+        for (int pass = 0; pass < 2; pass++) {
+            int i = 0;
+            for (TrainConfig cfg : pass == 0 ? grid : List.copyOf(held)) {
+                i++;
+                String name = runName(cfg.gamma(), cfg.seed());
+                String pos = pass == 0 ? i + "/" + grid.size() : "held " + i + "/" + held.size();
+                if (Files.exists(out.resolve(name).resolve(Trainer.RESULT))) {
+                    o.printf(Locale.ROOT, "== run %s: %s already finished, skipped%n", pos, name);
+                    o.flush();
+                    continue;
+                }
+                int code;
+                try (RunClaim claim = RunClaim.take(out, name, pass == 1, o)) {
+                    if (claim == null) {
+                        o.printf(Locale.ROOT, "== run %s: %s is being trained by another process; back to it at the end%n", pos, name);
+                        o.flush();
+                        held.add(cfg);
+                        continue;
                     }
-                } catch (IllegalArgumentException e) {
-                    err.println("dropit compare: " + e.getMessage());
-                    err.flush();
-                    return 2;
+                    code = runOne(cfg, pos, o, err, terminal);
                 }
-                int code = TrainCommand.runWithInterruptHook(t, err);
-                if (code != 0 || !Files.exists(result)) {
-                    err.println("dropit compare: run " + dir.getFileName() + " did not finish (exit " + code + "); stopping the grid");
-                    err.flush();
-                    return code == 130 || code == 2 || code == 3 ? code : 1;
-                }
-            } else {
-                o.printf(Locale.ROOT, "== run %d/%d: %s already finished, skipped%n", i, grid.size(), dir.getFileName());
-                o.flush();
+                if (code != 0) return code;
             }
-            Map<String, Object> r = MiniJson.parseObject(Files.readString(result));
+        }
+        List<Row> rows = new ArrayList<>();
+        for (TrainConfig cfg : grid) {
+            Map<String, Object> r = MiniJson.parseObject(Files.readString(out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.RESULT)));
             rows.add(new Row(cfg.gamma(), cfg.seed(), MiniJson.num(r, "test_acc"), MiniJson.lng(r, "held_bytes_dropit"),
                     MiniJson.lng(r, "held_bytes_plain")));
         }
         writeTables(rows, o);
+        return 0;
+    }
+
+    /** Trains (or resumes, or skips if another process just finished it) one run this process has claimed; the exit code. */
+    private int runOne(TrainConfig cfg, String pos, PrintWriter o, PrintWriter err, boolean terminal) throws java.io.IOException {
+        Path dir = out.resolve(runName(cfg.gamma(), cfg.seed()));
+        Path result = dir.resolve(Trainer.RESULT);
+        if (Files.exists(result)) return 0;
+        o.printf(Locale.ROOT, "== run %s: %s%n", pos, dir.getFileName());
+        o.flush();
+        Trainer t;
+        try {
+            if (Files.exists(dir.resolve(Trainer.CONFIG))) {
+                TrainConfig had = TrainConfig.fromJson(MiniJson.parseObject(Files.readString(dir.resolve(Trainer.CONFIG))));
+                if (!had.equals(cfg))
+                    throw new IllegalArgumentException(dir + " holds a run with other settings (" + dir.resolve(Trainer.CONFIG)
+                            + "); use another --out or remove it");
+                t = hasCheckpoint(dir) ? Trainer.resume(dir, opts.dataDir, o, terminal) : restart(dir, cfg, o, terminal);
+            } else {
+                t = Trainer.start(cfg, dir, opts.dataDir, o, terminal);
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("dropit compare: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        int code = TrainCommand.runWithInterruptHook(t, err);
+        if (code != 0 || !Files.exists(result)) {
+            err.println("dropit compare: run " + dir.getFileName() + " did not finish (exit " + code + "); stopping the grid");
+            err.flush();
+            return code == 130 || code == 2 || code == 3 ? code : 1;
+        }
         return 0;
     }
 

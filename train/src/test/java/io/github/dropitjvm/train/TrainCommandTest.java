@@ -17,11 +17,14 @@ import io.github.dropitjvm.train.run.Trainer;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -254,6 +257,35 @@ class TrainCommandTest {
         String out = (String) b[1];
         assertEquals(2, out.split("already finished, skipped", -1).length - 1, out);
         assertEquals(before, Files.getLastModifiedTime(dir.resolve("g0.5-s1/metrics.jsonl")).toMillis());
+    }
+
+    @Test
+    void compareLeavesARunAnotherProcessHoldsForTheEndAndThenFinishesIt() throws Exception {
+        Path dir = tmp.resolve("shared");
+        Files.createDirectories(dir);
+        String[] args = {"compare", "--gammas", "0,0.5", "--seeds", "1", "--out", dir.toString(), "--dataset", "synthetic",
+                "--batch-size", "4", "--train-limit", "8", "--val-size", "0", "--test-limit", "4", "--epochs", "1", "--warmup", "0"};
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        CompletableFuture<Integer> code;
+        // this claim stands in for another compare process training g0-s1
+        try (RunClaim other = RunClaim.take(dir, "g0-s1", false, new PrintWriter(Writer.nullWriter()))) {
+            assertNotNull(other);
+            code = CompletableFuture.supplyAsync(() -> cli.execute(args));
+            Path next = dir.resolve("g0.5-s1").resolve(Trainer.RESULT);
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+            while (!Files.exists(next) && !code.isDone() && System.nanoTime() < deadline) Thread.sleep(50);
+            assertTrue(Files.exists(next), out + "\n" + err);
+            assertTrue(out.toString().contains("g0-s1 is being trained by another process"), out.toString());
+            assertFalse(Files.exists(dir.resolve("g0-s1")), out.toString());
+            assertFalse(code.isDone(), "compare must wait for the held run before writing its table:\n" + out + "\n" + err);
+        }
+        assertEquals(0, code.get(10, TimeUnit.MINUTES), out + "\n" + err);
+        assertTrue(Files.exists(dir.resolve("g0-s1").resolve(Trainer.RESULT)), out.toString());
+        String md = Files.readString(dir.resolve("compare.md"));
+        assertTrue(md.contains("| 0 | 1 |") && md.contains("| 0.5 | 1 |"), md);
     }
 
     @Test

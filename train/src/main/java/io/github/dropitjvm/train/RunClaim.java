@@ -1,0 +1,78 @@
+package io.github.dropitjvm.train;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+
+/**
+ * One process's claim on one run of a {@code dropit compare} grid: an OS file lock on {@code .<run>.lock} in the grid
+ * directory. The OS drops the lock when its process ends, however it ends (kill -9 included), so a claim never
+ * outlives its holder and needs no clean-up. The empty lock files stay: deleting one while another process waits on
+ * it would let two processes each lock a different file of the same name.
+ */
+final class RunClaim implements AutoCloseable {
+    /** How often a waiting process retries; runs take minutes to hours. */
+    private static final long POLL_MS = 2_000;
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private RunClaim(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /**
+     * Claims run {@code run} of grid directory {@code grid}. When another process holds it: returns null at once, or,
+     * with {@code wait}, says so on {@code o} and retries until the holder lets go.
+     */
+    static RunClaim take(Path grid, String run, boolean wait, PrintWriter o) throws IOException {
+        Path file = grid.resolve("." + run + ".lock");
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            for (boolean told = false; ; told = true) {
+                FileLock l = tryLock(ch);
+                if (l != null) return new RunClaim(ch, l);
+                if (!wait) {
+                    ch.close();
+                    return null;
+                }
+                if (!told) {
+                    o.printf(Locale.ROOT, "   waiting for the process training %s to finish or stop%n", run);
+                    o.flush();
+                }
+                Thread.sleep(POLL_MS);
+            }
+        } catch (InterruptedException e) {
+            ch.close();
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the claim on " + file);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private static FileLock tryLock(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+            return null; // held inside this JVM, by another thread's claim
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            lock.release();
+        } finally {
+            channel.close();
+        }
+    }
+}
