@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # grid.sh - runs issue 6's two accuracy grids (README, "The accuracy grid on Fashion-MNIST") across sessions.
 #
-#   scripts/grid.sh start RESULTS   start both grids (one thread each, nice 19) from this checkout, writing into
-#                                   RESULTS/fashion-mnist-vit-fmnist and RESULTS/fashion-mnist-resnet20; finished runs
-#                                   are skipped and an unfinished one resumes from its checkpoint
+#   scripts/grid.sh start RESULTS   start both grids from this checkout, writing into RESULTS/fashion-mnist-vit-fmnist
+#                                   and RESULTS/fashion-mnist-resnet20: two workers (one per core, nice 19), each running
+#                                   one thread's compare on one grid and then on the other, so the core of the grid
+#                                   that finishes first goes on with the other one (compare lets several processes share
+#                                   a grid, each claiming a different run). Finished runs are skipped and an unfinished
+#                                   one resumes from its checkpoint. Logs: grid.log (the grid's first worker), grid-2.log
 #   scripts/grid.sh stop RESULTS    SIGTERM both grids (each saves a mid-epoch checkpoint) and wait for them to exit
 #   scripts/grid.sh status RESULTS  each grid's last lines and finished runs
 #   scripts/grid.sh stage RESULTS   (grids stopped) in RESULTS' git repository: stage each grid's results, force-add
@@ -24,6 +27,11 @@ results() {
     (cd "$1" && pwd)
 }
 
+# How many of grid directory $1's runs have finished
+finished() {
+    ls "$1"/*/result.json 2>/dev/null | wc -l
+}
+
 # The grids' JVMs writing into results directory $1 (and no other compare run, nor this script)
 pattern() {
     echo "dropitjvm[.]train[.]Main compare .*--out $1/fashion-mnist-"
@@ -36,18 +44,37 @@ start)
     cd "$ROOT"
     ./dropit info > /dev/null   # builds this checkout first, once
     commit="$(git rev-parse --short HEAD)"
+    todo=()
     for g in "${GRIDS[@]}"; do
+        if [[ $(finished "$R/$g") -lt 12 ]]; then todo+=("$g"); else echo "$g: all 12 runs finished"; fi
+    done
+    [[ ${#todo[@]} -gt 0 ]] || exit 0
+    # worker 1 takes the grids in order, worker 2 the other way round
+    orders=("${todo[*]}" "$(printf '%s\n' "${todo[@]}" | tac | tr '\n' ' ')")
+    for w in 0 1; do
+        # shellcheck disable=SC2086
+        nohup nice -n 19 "$ROOT/scripts/grid.sh" _worker "$R" "$commit" ${orders[$w]} > /dev/null 2>&1 < /dev/null &
+        echo "started worker $((w + 1)) (pid $!) on: ${orders[$w]}"
+        sleep 20   # the two JVMs' start-up and JIT warm-up apart
+    done
+    ;;
+_worker)   # _worker RESULTS COMMIT GRID...: compare each grid in turn; stop at the first that does not finish
+    R="$2" commit="$3"
+    shift 3
+    cd "$ROOT"
+    log=grid.log
+    for g in "$@"; do
         out="$R/$g"
         mkdir -p "$out"
         if [[ $g == *vit-fmnist ]]; then args=("${VIT[@]}"); else args=("${RESNET[@]}"); fi
-        echo "=== resumed $(date -u +%FT%TZ) on commit $commit" >> "$out/grid.log"
-        nohup nice -n 19 ./dropit compare "${args[@]}" --out "$out" >> "$out/grid.log" 2>&1 < /dev/null &
-        echo "started $g (pid $!), log $out/grid.log"
-        sleep 20   # the two JVMs' start-up and JIT warm-up apart
+        echo "=== resumed $(date -u +%FT%TZ) on commit $commit" >> "$out/$log"
+        ./dropit compare "${args[@]}" --out "$out" >> "$out/$log" 2>&1 || exit $?
+        log=grid-2.log
     done
     ;;
 stop)
     R="$(results "${2:-}")"
+    pkill -TERM -f "grid[.]sh _worker $R " || true   # first the workers, so that none starts another compare
     pkill -TERM -f "$(pattern "$R")" || { echo "grid.sh: no grid writes into $R"; exit 0; }
     for _ in $(seq 180); do pgrep -f "$(pattern "$R")" > /dev/null || { echo "grids stopped"; exit 0; }; sleep 1; done
     echo "grid.sh: a grid still writes into $R after 180 s" >&2
@@ -56,8 +83,10 @@ stop)
 status)
     R="$(results "${2:-}")"
     for g in "${GRIDS[@]}"; do
-        echo "## $g: finished $(ls "$R/$g"/*/result.json 2>/dev/null | wc -l) of 12"
-        tail -n 2 "$R/$g/grid.log" 2>/dev/null || true
+        echo "## $g: finished $(finished "$R/$g") of 12"
+        for log in grid.log grid-2.log; do
+            if [[ -f $R/$g/$log ]]; then tail -n 2 "$R/$g/$log"; fi
+        done
     done
     ;;
 stage)

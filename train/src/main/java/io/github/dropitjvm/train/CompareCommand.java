@@ -123,7 +123,11 @@ public final class CompareCommand implements Callable<Integer> {
     private int runOne(TrainConfig cfg, String pos, PrintWriter o, PrintWriter err, boolean terminal) throws java.io.IOException {
         Path dir = out.resolve(runName(cfg.gamma(), cfg.seed()));
         Path result = dir.resolve(Trainer.RESULT);
-        if (Files.exists(result)) return 0;
+        if (Files.exists(result)) {
+            o.printf(Locale.ROOT, "== run %s: %s finished by another process%n", pos, dir.getFileName());
+            o.flush();
+            return 0;
+        }
         o.printf(Locale.ROOT, "== run %s: %s%n", pos, dir.getFileName());
         o.flush();
         Trainer t;
