@@ -39,10 +39,16 @@ public final class SparseDwBench implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // Every option is checked before the first shape is timed, so a bad value late in a list is not found minutes in.
+        int[][] dims = new int[shapes.length][];
+        for (int i = 0; i < shapes.length; i++) dims[i] = shape(shapes[i]);
+        for (double gamma : gammas)
+            if (!(gamma >= 0 && gamma <= 1)) throw new IllegalArgumentException("bench sparsedw: --gammas: each γ must be in [0, 1], got " + gamma);
+        if (reps < 1) throw new IllegalArgumentException("bench sparsedw: --reps must be >= 1, got " + reps);
         PrintWriter out = spec.commandLine().getOut();
-        for (String s : shapes) {
-            String[] p = s.split("x");
-            int m = Integer.parseInt(p[0]), in = Integer.parseInt(p[1]), o = Integer.parseInt(p[2]);
+        for (int i = 0; i < shapes.length; i++) {
+            String s = shapes[i];
+            int m = dims[i][0], in = dims[i][1], o = dims[i][2];
             Tensor x = Tensor.randn(new Generator(1), m, in), g = Tensor.randn(new Generator(2), m, o);
             StringBuilder rows = new StringBuilder();
             double crossover = Double.NaN;
@@ -77,5 +83,19 @@ public final class SparseDwBench implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /** M, in and out of one --shapes entry, MxINxOUT; anything else is refused (exit code 2) naming the entry. */
+    static int[] shape(String s) {
+        String[] p = s.split("x", -1); // -1: "64x8x" has an empty third part, not two parts
+        int[] d = new int[p.length];
+        try {
+            for (int i = 0; i < p.length; i++) d[i] = Integer.parseInt(p[i]);
+        } catch (NumberFormatException e) {
+            d = null;
+        }
+        if (d == null || d.length != 3 || d[0] < 1 || d[1] < 1 || d[2] < 1)
+            throw new IllegalArgumentException("bench sparsedw: --shapes: '" + s + "' is not MxINxOUT (three positive integers, e.g. 3200x96x288)");
+        return d;
     }
 }

@@ -23,6 +23,23 @@ class DropItBenchTest {
         return out.toString();
     }
 
+    /** Runs a bench command line as ./dropit does (a refused option: one line, exit code 2); returns {exit code, stderr}. */
+    static Object[] refused(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cli = io.github.dropitjvm.train.Main.commandLine("dropit bench", new BenchMain());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Object[]{code, err.toString().strip()};
+    }
+
+    /** Asserts that the command line is refused with exit code 2 and exactly this one line on stderr. */
+    static void assertRefused(String line, String... args) {
+        Object[] r = refused(args);
+        assertEquals(line, r[1], String.join(" ", args));
+        assertEquals(2, r[0], String.join(" ", args) + ": " + r[1]);
+    }
+
     static double field(String json, String name) {
         Matcher m = Pattern.compile("\"" + name + "\":([-0-9.eE]+)").matcher(json);
         assertTrue(m.find(), name + " missing in " + json);
@@ -112,6 +129,16 @@ class DropItBenchTest {
         assertEquals(500, field(json, "k"), json);
         assertTrue(field(json, "ms_exact") > 0 && field(json, "ms_approx") > 0, json);
         assertTrue(Math.abs(field(json, "kept_approx") - 500) < 200, json);
+    }
+
+    /** A --shapes entry that is not MxINxOUT is refused naming it, before anything is timed; not a stack trace. */
+    @Test
+    void sparsedwRefusesMalformedShapes() {
+        for (String bad : new String[]{"64x16", "64x8x4x2", "64x8x", "64xax4", "0x8x4", "64x-8x4", "64*8*4"})
+            assertRefused("dropit bench sparsedw: --shapes: '" + bad + "' is not MxINxOUT (three positive integers, e.g. 3200x96x288)",
+                    "sparsedw", "--shapes", "8x8x4," + bad, "--reps", "1");
+        assertRefused("dropit bench sparsedw: --reps must be >= 1, got 0", "sparsedw", "--shapes", "8x8x4", "--reps", "0");
+        assertRefused("dropit bench sparsedw: --gammas: each γ must be in [0, 1], got 1.5", "sparsedw", "--shapes", "8x8x4", "--gammas", "0.5,1.5", "--reps", "1");
     }
 
     @Test
