@@ -16,10 +16,12 @@ import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -70,8 +72,11 @@ public final class CompareCommand implements Callable<Integer> {
         try {
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
             if (gammas.isEmpty()) throw new IllegalArgumentException("--gammas needs at least one value");
-            for (double g : gammas)
+            Set<Double> seen = new HashSet<>();
+            for (double g : gammas) {
                 if (!(g >= 0 && g <= 1)) throw new IllegalArgumentException("--gammas: each γ must be in [0, 1], got " + g);
+                if (!seen.add(g)) throw new IllegalArgumentException("--gammas lists γ " + gammaName(g) + " twice");
+            }
             // Seed-major order: a grid stopped part-way already compares every γ on the seeds it finished.
             for (int s = 0; s < seeds; s++)
                 for (double g : gammas) grid.add(opts.toConfig(g, firstSeed + s));
@@ -79,6 +84,22 @@ public final class CompareCommand implements Callable<Integer> {
             err.println("dropit compare: " + e.getMessage());
             err.flush();
             return 2;
+        }
+        if (out.toString().isEmpty() || (Files.exists(out) && !Files.isDirectory(out))) {
+            err.println("dropit compare: --out " + (out.toString().isEmpty() ? "is empty; give the grid's directory" : out + " is a file, not a directory"));
+            err.flush();
+            return 2;
+        }
+        // Every run already there must have been made with these settings, finished or not: the table's title
+        // states them, and a finished run is otherwise never read again.
+        for (TrainConfig cfg : grid) {
+            Path c = out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.CONFIG);
+            if (Files.exists(c) && !MiniJson.read(c, TrainConfig::fromJson).equals(cfg)) {
+                err.println("dropit compare: " + c.getParent() + " holds a run with other settings (" + c + "); use another --out"
+                        + " or the settings it was made with");
+                err.flush();
+                return 2;
+            }
         }
         Files.createDirectories(out);
         boolean terminal = System.console() != null;
@@ -97,7 +118,7 @@ public final class CompareCommand implements Callable<Integer> {
                     continue;
                 }
                 int code;
-                try (RunClaim claim = RunClaim.take(out, name, pass == 1, o)) {
+                try (RunClaim claim = RunClaim.take(out.resolve(name), pass == 1, o)) {
                     if (claim == null) {
                         o.printf(Locale.ROOT, "== run %s: %s is being trained by another process; back to it at the end%n", pos, name);
                         o.flush();
@@ -160,9 +181,11 @@ public final class CompareCommand implements Callable<Integer> {
                 || Files.isRegularFile(dir.resolve("checkpoints/last.prev/" + Trainer.STATE_FILE));
     }
 
-    /** A run that stopped before its first checkpoint: start it over in the same directory. */
+    /** A run that stopped before its first checkpoint: start it over in the same directory (this process's lock file stays). */
     private Trainer restart(Path dir, TrainConfig cfg, PrintWriter o, boolean terminal) throws java.io.IOException {
-        AtomicFiles.deleteTree(dir);
+        try (var entries = Files.list(dir)) {
+            for (Path p : entries.toList()) if (!p.getFileName().toString().equals(Trainer.LOCK_FILE)) AtomicFiles.deleteTree(p);
+        }
         return Trainer.start(cfg, dir, opts.dataDir, o, terminal);
     }
 

@@ -6,15 +6,19 @@ import java.io.PrintWriter;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
+import io.github.dropitjvm.train.run.Trainer;
+
 /**
- * One process's claim on one run of a {@code dropit compare} grid: an OS file lock on {@code .<run>.lock} in the grid
- * directory. The OS drops the lock when its process ends, however it ends (kill -9 included), so a claim never
- * outlives its holder and needs no clean-up. The empty lock files stay: deleting one while another process waits on
- * it would let two processes each lock a different file of the same name.
+ * One process's claim on one run directory: an OS file lock on its {@code .lock} ({@link Trainer#LOCK_FILE}).
+ * {@code dropit train} and {@code dropit compare} take it before they touch a run, so two processes never train the
+ * same run at once. The OS drops the lock when its process ends, however it ends (kill -9 included), so a claim never
+ * outlives its holder and needs no clean-up. The empty lock file stays: deleting it while another process waits on it
+ * would let two processes each lock a different file of the same name.
  */
 final class RunClaim implements AutoCloseable {
     /** How often a waiting process retries; runs take minutes to hours. */
@@ -29,11 +33,12 @@ final class RunClaim implements AutoCloseable {
     }
 
     /**
-     * Claims run {@code run} of grid directory {@code grid}. When another process holds it: returns null at once, or,
-     * with {@code wait}, says so on {@code o} and retries until the holder lets go.
+     * Claims run directory {@code runDir}, creating it if need be. When another process holds it: returns null at
+     * once, or, with {@code wait}, says so on {@code o} and retries until the holder lets go.
      */
-    static RunClaim take(Path grid, String run, boolean wait, PrintWriter o) throws IOException {
-        Path file = grid.resolve("." + run + ".lock");
+    static RunClaim take(Path runDir, boolean wait, PrintWriter o) throws IOException {
+        Files.createDirectories(runDir);
+        Path file = runDir.resolve(Trainer.LOCK_FILE);
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
             for (boolean told = false; ; told = true) {
@@ -44,7 +49,7 @@ final class RunClaim implements AutoCloseable {
                     return null;
                 }
                 if (!told) {
-                    o.printf(Locale.ROOT, "   waiting for the process training %s to finish or stop%n", run);
+                    o.printf(Locale.ROOT, "   waiting for the process training %s to finish or stop%n", runDir.getFileName());
                     o.flush();
                 }
                 Thread.sleep(POLL_MS);

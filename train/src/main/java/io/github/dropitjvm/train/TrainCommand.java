@@ -10,10 +10,12 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
@@ -23,6 +25,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** {@code dropit train}: trains one model, optionally with DropIT; see {@link Trainer}. */
 @Command(
@@ -42,7 +46,8 @@ import java.util.concurrent.Callable;
                     + " finished), checkpoints/last and checkpoints/best (best validation accuracy), each with"
                     + " model.safetensors, model.optim.safetensors and trainer.json.",
             "",
-            "Exit codes: 0 finished, 1 error, 2 bad option, 3 non-finite loss, 130 interrupted (checkpoint saved)."
+            "Exit codes: 0 finished, 1 error, 2 bad option (or the run directory is in use by another process), 3 non-finite"
+                    + " loss, 130 interrupted by Ctrl-C and 143 by SIGTERM (either way a checkpoint is saved first)."
         })
 public final class TrainCommand implements Callable<Integer> {
     @Spec
@@ -81,36 +86,79 @@ public final class TrainCommand implements Callable<Integer> {
         PrintWriter pw = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean terminal = System.console() != null;
-        Trainer trainer;
+        Path dir = resume != null ? resume : out;
+        RunClaim claim = null;
+        boolean created = false;
         try {
-            opts.checkThreads();
-            if (resume != null) {
-                List<String> extra = spec.commandLine().getParseResult().matchedOptions().stream()
-                        .map(OptionSpec::longestName).filter(n -> !ALLOWED_WITH_RESUME.contains(n)).toList();
-                if (!extra.isEmpty())
-                    throw new IllegalArgumentException("--resume takes the run's settings from " + resume.resolve(Trainer.CONFIG)
-                            + "; drop " + String.join(", ", extra));
-                trainer = Trainer.resume(resume, opts.dataDir, pw, terminal);
-            } else {
-                TrainConfig cfg = opts.toConfig(gamma, seed);
-                Path dir = out != null ? out : defaultRunDir(cfg);
-                trainer = Trainer.start(cfg, dir, opts.dataDir, pw, terminal);
+            Trainer trainer;
+            try {
+                opts.checkThreads();
+                TrainConfig cfg = null;
+                if (resume != null) {
+                    List<String> extra = spec.commandLine().getParseResult().matchedOptions().stream()
+                            .map(OptionSpec::longestName).filter(n -> !ALLOWED_WITH_RESUME.contains(n)).toList();
+                    if (!extra.isEmpty())
+                        throw new IllegalArgumentException("--resume takes the run's settings from " + resume.resolve(Trainer.CONFIG)
+                                + "; drop " + String.join(", ", extra));
+                } else {
+                    cfg = opts.toConfig(gamma, seed);
+                    if (dir == null) dir = defaultRunDir(cfg);
+                }
+                String opt = resume != null ? "--resume" : "--out";
+                if (dir.toString().isEmpty()) throw new IllegalArgumentException(opt + " is empty; give a run directory");
+                created = resume == null && !Files.exists(dir);
+                // A run to resume is claimed before its checks, so that no other process changes it in between; a new
+                // one after them (they refuse a directory holding anything, and the claim would leave its lock file).
+                if (resume != null && Files.isDirectory(dir)) claim = claim(dir, opt);
+                trainer = resume != null ? Trainer.resume(dir, opts.dataDir, pw, terminal) : Trainer.start(cfg, dir, opts.dataDir, pw, terminal);
+                if (resume == null) claim = claim(dir, opt);
+            } catch (IllegalArgumentException e) {
+                err.println("dropit train: " + e.getMessage());
+                err.flush();
+                return 2;
+            } catch (IOException e) {
+                err.println("dropit train: " + describe(e));
+                err.flush();
+                return 1;
             }
-        } catch (IllegalArgumentException e) {
-            err.println("dropit train: " + e.getMessage());
-            err.flush();
-            return 2;
+            trainer.stopAfterSteps(stopAfterSteps).killAfterSteps(killAfterSteps);
+            return runWithInterruptHook(trainer, err);
+        } finally {
+            if (claim != null) {
+                claim.close();
+                // a new run that never started (bad data, say) leaves the directory as it found it
+                if (resume == null && !Files.exists(dir.resolve(Trainer.CONFIG))) {
+                    Files.deleteIfExists(dir.resolve(Trainer.LOCK_FILE));
+                    if (created) {
+                        try {
+                            Files.deleteIfExists(dir);
+                        } catch (java.nio.file.DirectoryNotEmptyException ignored) {
+                            // something else was written there: keep it
+                        }
+                    }
+                }
+            }
         }
-        trainer.stopAfterSteps(stopAfterSteps).killAfterSteps(killAfterSteps);
-        return runWithInterruptHook(trainer, err);
+    }
+
+    /** Claims run directory dir for this process, or refuses when another holds it. */
+    private RunClaim claim(Path dir, String opt) throws IOException {
+        RunClaim c = RunClaim.take(dir, false, spec.commandLine().getOut());
+        if (c == null)
+            throw new IllegalArgumentException(opt + " " + dir + " is in use: another process is training it (it holds "
+                    + dir.resolve(Trainer.LOCK_FILE) + ")");
+        return c;
     }
 
     /** Runs the trainer with a shutdown hook that, on Ctrl-C, lets it save a mid-epoch checkpoint before the JVM exits. */
     static int runWithInterruptHook(Trainer trainer, PrintWriter err) {
+        // The hook holds the JVM's exit until the run has saved its checkpoint and said so (the JVM ends when the
+        // hook returns, and a line the main thread had yet to print would be lost).
+        CountDownLatch reported = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             trainer.requestStop();
             try {
-                if (!trainer.awaitFinished(120_000)) System.err.println("dropit train: gave up waiting for the checkpoint after 120 s");
+                if (!reported.await(120, TimeUnit.SECONDS)) System.err.println("dropit train: gave up waiting for the checkpoint after 120 s");
             } catch (InterruptedException ignored) {
                 Thread.currentThread().interrupt();
             }
@@ -146,6 +194,7 @@ public final class TrainCommand implements Callable<Integer> {
             return 1;
         } finally {
             err.flush();
+            reported.countDown();
             if (hooked) {
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
@@ -163,11 +212,15 @@ public final class TrainCommand implements Callable<Integer> {
      */
     static String describe(Exception e) {
         if (e instanceof DataException) return e.getMessage();
+        // our own IOExceptions (a damaged checkpoint, a checkpoint that could not be written) name their file
+        if (e instanceof IOException && !(e instanceof FileSystemException) && e.getMessage() != null) return e.getMessage();
         if (e instanceof FileSystemException f) {
             String reason = f.getReason() != null ? f.getReason() : switch (f) {
                 case NoSuchFileException x -> "no such file or directory";
                 case AccessDeniedException x -> "permission denied";
-                case FileAlreadyExistsException x -> "already exists";
+                // what Files.createDirectories throws for a path that exists as something else
+                case FileAlreadyExistsException x -> x.getFile() != null && !Files.isDirectory(Path.of(x.getFile()))
+                        ? "exists and is not a directory" : "already exists";
                 case NotDirectoryException x -> "not a directory";
                 default -> f.getClass().getSimpleName();
             };

@@ -162,6 +162,13 @@ class TrainCommandTest {
         assertEquals(0, e[0], (String) e[2]);
         assertEquals(reference, losses(killed));
 
+        // a finished run is not resumed: its figures stay as they are
+        String finished = Files.readString(full.resolve(Trainer.RESULT));
+        Object[] f = execute("train", "--resume", full.toString());
+        assertEquals(2, f[0], (String) f[2]);
+        assertTrue(((String) f[2]).contains("already finished"), (String) f[2]);
+        assertEquals(finished, Files.readString(full.resolve(Trainer.RESULT)));
+
         Map<String, Object> ra = MiniJson.parseObject(Files.readString(full.resolve(Trainer.RESULT)));
         Map<String, Object> rc = MiniJson.parseObject(Files.readString(stopped.resolve(Trainer.RESULT)));
         assertEquals(ra.get("test_acc"), rc.get("test_acc"));
@@ -227,6 +234,9 @@ class TrainCommandTest {
         assertEquals(3, r[0], r[1] + "\n" + r[2]);
         assertTrue(((String) r[2]).contains("loss became"), (String) r[2]);
         assertTrue(((String) r[2]).contains("last good checkpoint"), (String) r[2]);
+        // the step that failed is the one after the last logged (finite) step, numbered as metrics.jsonl numbers steps
+        int logged = losses(dir).size();
+        assertTrue(((String) r[2]).contains("at step " + (logged + 1) + " "), logged + " steps logged; " + r[2]);
         Map<String, Object> st = MiniJson.parseObject(Files.readString(dir.resolve("checkpoints/last/trainer.json")));
         long saved = ((Number) st.get("global_step")).longValue();
         assertTrue(saved >= 1, "checkpoint step " + saved);
@@ -257,6 +267,19 @@ class TrainCommandTest {
         String out = (String) b[1];
         assertEquals(2, out.split("already finished, skipped", -1).length - 1, out);
         assertEquals(before, Files.getLastModifiedTime(dir.resolve("g0.5-s1/metrics.jsonl")).toMillis());
+
+        // other settings over the same finished runs: refused, and the table made with the right ones stays
+        String table = Files.readString(dir.resolve("compare.md"));
+        String[] other = java.util.Arrays.copyOf(args, args.length + 2);
+        other[args.length] = "--lr";
+        other[args.length + 1] = "5e-3";
+        Object[] c = execute(other);
+        assertEquals(2, c[0], (String) c[2]);
+        assertTrue(((String) c[2]).contains("other settings") && ((String) c[2]).contains("g0-s1"), (String) c[2]);
+        assertEquals(table, Files.readString(dir.resolve("compare.md")));
+        Object[] twice = execute("compare", "--out", dir.toString(), "--gammas", "0.5,0,0.50");
+        assertEquals(2, twice[0], (String) twice[2]);
+        assertTrue(((String) twice[2]).contains("--gammas lists γ 0.5 twice"), (String) twice[2]);
     }
 
     @Test
@@ -271,7 +294,7 @@ class TrainCommandTest {
         cli.setErr(new PrintWriter(err, true));
         CompletableFuture<Integer> code;
         // this claim stands in for another compare process training g0-s1
-        try (RunClaim other = RunClaim.take(dir, "g0-s1", false, new PrintWriter(Writer.nullWriter()))) {
+        try (RunClaim other = RunClaim.take(dir.resolve("g0-s1"), false, new PrintWriter(Writer.nullWriter()))) {
             assertNotNull(other);
             code = CompletableFuture.supplyAsync(() -> cli.execute(args));
             Path next = dir.resolve("g0.5-s1").resolve(Trainer.RESULT);
@@ -279,13 +302,76 @@ class TrainCommandTest {
             while (!Files.exists(next) && !code.isDone() && System.nanoTime() < deadline) Thread.sleep(50);
             assertTrue(Files.exists(next), out + "\n" + err);
             assertTrue(out.toString().contains("g0-s1 is being trained by another process"), out.toString());
-            assertFalse(Files.exists(dir.resolve("g0-s1")), out.toString());
+            assertFalse(Files.exists(dir.resolve("g0-s1").resolve(Trainer.CONFIG)), out.toString());
             assertFalse(code.isDone(), "compare must wait for the held run before writing its table:\n" + out + "\n" + err);
         }
         assertEquals(0, code.get(10, TimeUnit.MINUTES), out + "\n" + err);
         assertTrue(Files.exists(dir.resolve("g0-s1").resolve(Trainer.RESULT)), out.toString());
         String md = Files.readString(dir.resolve("compare.md"));
         assertTrue(md.contains("| 0 | 1 |") && md.contains("| 0.5 | 1 |"), md);
+    }
+
+    @Test
+    void unusableRunDirectoriesAreRefusedAndNothingInThemIsLost() throws Exception {
+        // --out: empty, a file, a directory holding other files
+        Path file = Files.writeString(tmp.resolve("notes.txt"), "kept");
+        Path busy = Files.createDirectories(tmp.resolve("busy"));
+        Files.writeString(busy.resolve("mine.txt"), "kept too");
+        for (String[] c : new String[][]{{"", "--out is empty"}, {file.toString(), "is a file"}, {busy.toString(), "holds other files"}}) {
+            Object[] r = execute(tinyVit(Path.of(c[0])).toArray(String[]::new));
+            assertEquals(2, r[0], c[0] + ": " + r[2]);
+            assertTrue(((String) r[2]).contains(c[1]), c[0] + ": " + r[2]);
+        }
+        assertEquals("kept", Files.readString(file));
+        try (var l = Files.list(busy)) {
+            assertEquals(List.of("mine.txt"), l.map(p -> p.getFileName().toString()).toList());
+        }
+        assertFalse(Files.exists(Path.of(Trainer.CONFIG)), "a run was written into the working directory");
+
+        // a run stopped after epoch 1's checkpoint (4 steps an epoch)
+        Path run = tmp.resolve("run");
+        List<String> a = new ArrayList<>(List.of("train", "--out", run.toString(), "--stop-after-steps", "5"));
+        a.addAll(TINY_MINI);
+        assertEquals(0, execute(a.toArray(String[]::new))[0]);
+        Path state = run.resolve("checkpoints/last").resolve(Trainer.STATE_FILE);
+        String good = Files.readString(state);
+
+        // another process holds it
+        try (RunClaim other = RunClaim.take(run, false, new PrintWriter(Writer.nullWriter()))) {
+            assertNotNull(other);
+            Object[] r = execute("train", "--resume", run.toString());
+            assertEquals(2, r[0], (String) r[2]);
+            assertTrue(((String) r[2]).contains("another process"), (String) r[2]);
+        }
+        // a damaged trainer.json is named, as a damaged file (exit 1), not as a bad option
+        Files.writeString(state, "{garbage");
+        Object[] d = execute("train", "--resume", run.toString());
+        assertEquals(1, d[0], (String) d[2]);
+        assertTrue(((String) d[2]).contains(state.toString()) && ((String) d[2]).contains("damaged"), (String) d[2]);
+        // last gone: the message points at checkpoints/best instead of saying there was never a checkpoint
+        Files.writeString(state, good);
+        Path best = run.resolve("checkpoints/best");
+        assertTrue(Files.isRegularFile(best.resolve(Trainer.STATE_FILE)));
+        Files.move(run.resolve("checkpoints/last"), tmp.resolve("last-aside"));
+        Object[] m = execute("train", "--resume", run.toString());
+        assertEquals(2, m[0], (String) m[2]);
+        assertTrue(((String) m[2]).contains("checkpoints/best"), (String) m[2]);
+        // put back, it resumes and finishes
+        Files.move(tmp.resolve("last-aside"), run.resolve("checkpoints/last"));
+        Object[] ok = execute("train", "--resume", run.toString());
+        assertEquals(0, ok[0], (String) ok[2]);
+    }
+
+    @Test
+    void runFilesAreCreatedWithTheUmasksPermissionsLikeAnyOther() throws Exception {
+        Path run = tmp.resolve("perm");
+        List<String> a = new ArrayList<>(List.of("train", "--out", run.toString()));
+        a.addAll(TINY_MINI);
+        assertEquals(0, execute(a.toArray(String[]::new))[0]);
+        Path plain = Files.createFile(run.resolve("made-here"));
+        var want = Files.getPosixFilePermissions(plain);
+        for (String f : List.of(Trainer.CONFIG, Trainer.RESULT, "summary.txt", "checkpoints/last/" + Trainer.STATE_FILE))
+            assertEquals(want, Files.getPosixFilePermissions(run.resolve(f)), f);
     }
 
     @Test

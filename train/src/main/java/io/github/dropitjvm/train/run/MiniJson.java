@@ -2,8 +2,12 @@ package io.github.dropitjvm.train.run;
 
 import io.github.dropitjvm.nn.io.Json;
 
+import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The trainer's view of the project's JSON ({@link Json}): parse errors as {@link IllegalArgumentException}, and
@@ -33,6 +37,19 @@ public final class MiniJson {
         Object v = parse(text);
         if (!(v instanceof Map)) throw new IllegalArgumentException("JSON: expected an object");
         return (Map<String, Object>) v;
+    }
+
+    /**
+     * Reads file as a JSON object and turns it into a T with parse; a file that is not valid JSON, or lacks what
+     * parse needs, is an IOException naming the file (it is a damaged file, not a bad option).
+     */
+    public static <T> T read(Path file, Function<Map<String, Object>, T> parse) throws IOException {
+        String text = Files.readString(file);
+        try {
+            return parse.apply(parseObject(text));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + (text.isBlank() ? "empty" : "damaged") + " (" + e.getMessage() + ")", e);
+        }
     }
 
     // ------------------------------------------------------------------ typed access

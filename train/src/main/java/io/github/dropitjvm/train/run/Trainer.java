@@ -32,6 +32,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -43,8 +44,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The training loop of {@code dropit train}: seeded data order, AdamW or SGD with warm-up + cosine learning rate,
@@ -92,7 +91,6 @@ public final class Trainer {
     private final boolean terminal;
     private long stopAfterSteps, killAfterSteps;
     private volatile boolean stopRequested;
-    private final CountDownLatch finished = new CountDownLatch(1);
     private Module model;
 
     private Trainer(TrainConfig cfg, Path runDir, Path dataDir, boolean resume, PrintWriter out, boolean terminal) {
@@ -104,20 +102,49 @@ public final class Trainer {
         this.terminal = terminal;
     }
 
-    /** A new run in {@code runDir}, which must not hold a run yet. */
-    public static Trainer start(TrainConfig cfg, Path runDir, Path dataDir, PrintWriter out, boolean terminal) {
+    /**
+     * A new run in {@code runDir}: a directory not there yet, or an empty one (a claim's lock file aside), so that
+     * the run's files never mix with others.
+     */
+    public static Trainer start(TrainConfig cfg, Path runDir, Path dataDir, PrintWriter out, boolean terminal) throws IOException {
+        if (runDir.toString().isEmpty()) throw new IllegalArgumentException("--out is empty; give the run directory to create");
         if (Files.exists(runDir.resolve(CONFIG)))
             throw new IllegalArgumentException("--out " + runDir + " already holds a run; continue it with --resume " + runDir + " or choose another --out");
+        if (Files.exists(runDir) && !Files.isDirectory(runDir))
+            throw new IllegalArgumentException("--out " + runDir + " is a file, not a directory; choose another --out");
+        if (Files.isDirectory(runDir)) {
+            try (var entries = Files.list(runDir)) {
+                List<String> other = entries.map(p -> p.getFileName().toString()).filter(n -> !n.equals(LOCK_FILE)).sorted().toList();
+                if (!other.isEmpty())
+                    throw new IllegalArgumentException("--out " + runDir + " is a directory that holds other files (" + String.join(", ",
+                            other.subList(0, Math.min(3, other.size()))) + (other.size() > 3 ? ", ..." : "")
+                            + ") and no run; choose a new or empty directory");
+            }
+        }
         return new Trainer(cfg, runDir, dataDir, false, out, terminal);
     }
 
+    /** The lock file a process holding a run directory keeps in it (see the train module's RunClaim). */
+    public static final String LOCK_FILE = ".lock";
+
     /** Continues the run in {@code runDir} with the configuration it was started with. */
     public static Trainer resume(Path runDir, Path dataDir, PrintWriter out, boolean terminal) throws IOException {
+        if (runDir.toString().isEmpty()) throw new IllegalArgumentException("--resume is empty; give the run directory to continue");
         Path c = runDir.resolve(CONFIG);
+        if (!Files.isDirectory(runDir)) throw new IllegalArgumentException("--resume " + runDir + ": no such directory");
         if (!Files.exists(c)) throw new IllegalArgumentException("--resume " + runDir + ": no " + CONFIG + " there, not a run directory");
-        if (lastCheckpoint(runDir) == null)
-            throw new IllegalArgumentException("--resume " + runDir + ": the run has no checkpoint yet (it stopped before its first one); start it again");
-        TrainConfig cfg = TrainConfig.fromJson(MiniJson.parseObject(Files.readString(c)));
+        if (Files.exists(runDir.resolve(RESULT)))
+            throw new IllegalArgumentException("--resume " + runDir + ": the run already finished (" + RESULT + "); nothing to continue");
+        if (lastCheckpoint(runDir) == null) {
+            Path best = runDir.resolve("checkpoints/best");
+            throw new IllegalArgumentException("--resume " + runDir + ": no usable checkpoint in checkpoints/last (nor last.prev)"
+                    + (Files.isRegularFile(best.resolve(STATE_FILE))
+                            ? "; checkpoints/best is complete, and moving it to checkpoints/last continues the run from there"
+                            : Files.exists(runDir.resolve("checkpoints"))
+                                    ? "; checkpoints/ holds no complete one either"
+                                    : "; the run stopped before its first checkpoint: delete " + runDir + " and start it again, or use another --out"));
+        }
+        TrainConfig cfg = MiniJson.read(c, TrainConfig::fromJson);
         return new Trainer(cfg, runDir, dataDir, true, out, terminal);
     }
 
@@ -137,11 +164,6 @@ public final class Trainer {
 
     public boolean stopWasRequested() { return stopRequested; }
 
-    /** Waits for {@link #run} to return; false on timeout. */
-    public boolean awaitFinished(long millis) throws InterruptedException {
-        return finished.await(millis, TimeUnit.MILLISECONDS);
-    }
-
     static Path lastCheckpoint(Path runDir) {
         Path d = runDir.resolve("checkpoints");
         for (String n : new String[]{"last", "last.prev"}) {
@@ -154,14 +176,6 @@ public final class Trainer {
     // ================================================================== the run
 
     public Result run() throws IOException {
-        try {
-            return runInner();
-        } finally {
-            finished.countDown();
-        }
-    }
-
-    private Result runInner() throws IOException {
         long t0 = System.nanoTime();
         // ---- backend: every tensor of the run (data, parameters, activations) is created on it
         Backends.setDefault(Backends.byName(cfg.backend()));
@@ -176,6 +190,7 @@ public final class Trainer {
         if (cfg.trainLimit() > 0) train = train.first(cfg.trainLimit());
         if (cfg.testLimit() > 0) test = test.first(cfg.testLimit());
         int valSize = Math.min(cfg.valSize(), train.size() / 10);
+        String valNote = valSize < cfg.valSize() ? " (--val-size " + cfg.valSize() + " capped at a tenth of the training images)" : "";
         ImageSet val = null;
         if (valSize > 0) {
             TrainValidation tv = Datasets.validationSplit(train, valSize, cfg.seed());
@@ -223,9 +238,16 @@ public final class Trainer {
         TrainerState st;
         if (resume) {
             Path ck = lastCheckpoint(runDir);
-            st = TrainerState.fromJson(MiniJson.parseObject(Files.readString(ck.resolve(STATE_FILE))));
-            Map<String, String> mm = Checkpoints.load(model, ck.resolve(MODEL_FILE));
-            Map<String, String> om = Checkpoints.loadOptimizer(opt, Checkpoints.optimizerPath(ck.resolve(MODEL_FILE)));
+            st = MiniJson.read(ck.resolve(STATE_FILE), TrainerState::fromJson);
+            Map<String, String> mm, om;
+            try {
+                mm = Checkpoints.load(model, ck.resolve(MODEL_FILE));
+                om = Checkpoints.loadOptimizer(opt, Checkpoints.optimizerPath(ck.resolve(MODEL_FILE)));
+            } catch (IOException e) {
+                throw new IOException("checkpoint " + ck + " cannot be loaded: " + e.getMessage()
+                        + (Files.isRegularFile(runDir.resolve("checkpoints/best/" + STATE_FILE))
+                                ? " (checkpoints/best, moved to checkpoints/last, would continue the run from there)" : ""), e);
+            }
             String s = Long.toString(st.globalStep());
             if (!s.equals(mm.get("dropit_step")) || !s.equals(om.get(Checkpoints.STEP_KEY)))
                 throw new IOException("checkpoint " + ck + " is inconsistent: trainer at step " + s + ", model file at "
@@ -238,9 +260,13 @@ public final class Trainer {
             AtomicFiles.writeString(runDir.resolve(CONFIG), MiniJson.write(cfg.toJson()) + "\n");
             Files.deleteIfExists(runDir.resolve(METRICS));
             st = TrainerState.fresh(cfg.seed());
-            out.printf(Locale.ROOT, "training %s (%,d parameters) on %s: %d train / %d val / %d test images, %d epoch(s) of %d steps%s%n",
-                    cfg.model(), model.parameterCount(), cfg.dataset(), train.size(), val == null ? 0 : val.size(), test.size(),
+            out.printf(Locale.ROOT, "training %s (%,d parameters) on %s: %d train / %d val%s / %d test images, %d epoch(s) of %d steps%s%n",
+                    cfg.model(), model.parameterCount(), cfg.dataset(), train.size(), val == null ? 0 : val.size(), valNote, test.size(),
                     cfg.epochs(), batches, cfg.augment() ? "" : ", no augmentation");
+            long warm = cfg.warmupSteps(batches);
+            if (warm >= totalSteps && warm > 0)
+                out.printf(Locale.ROOT, "note: the warm-up (--warmup %s, %d steps) spans the whole run of %d steps, so the learning rate"
+                        + " stays below --lr %s and never decays%n", cfg.warmup(), warm, totalSteps, cfg.lr());
         }
         out.flush();
 
@@ -280,7 +306,7 @@ public final class Trainer {
                         progress.endEpoch();
                         Path ck = lastCheckpoint(runDir);
                         String msg = String.format(Locale.ROOT, "loss became %s at step %d (epoch %d, batch %d, lr %.3g): stopping. %s",
-                                l, globalStep, epoch + 1, b.index(), lr,
+                                l, globalStep + 1, epoch + 1, b.index() + 1, lr,
                                 ck == null ? "No checkpoint was written yet." : "The last good checkpoint stays in " + ck + ".");
                         return finish(Outcome.NON_FINITE, msg, lastTest, bestVal, bestEpoch, bestTest, globalStep, totalSecs, -1, -1);
                     }
@@ -449,12 +475,23 @@ public final class Trainer {
      */
     private void saveCheckpoint(String name, Optimizer opt, TrainerState st) throws IOException {
         Path dir = runDir.resolve("checkpoints"), tmp = dir.resolve(name + ".tmp");
-        AtomicFiles.deleteTree(tmp);
-        Files.createDirectories(tmp);
-        Map<String, String> meta = Map.of("dropit_step", Long.toString(st.globalStep()), "dropit_model", cfg.model());
-        Checkpoints.save(tmp.resolve(MODEL_FILE), model, DType.FLOAT32, meta);
-        Checkpoints.saveOptimizer(Checkpoints.optimizerPath(tmp.resolve(MODEL_FILE)), opt);
-        AtomicFiles.writeString(tmp.resolve(STATE_FILE), MiniJson.write(st.toJson()) + "\n");
+        try {
+            AtomicFiles.deleteTree(tmp);
+            Files.createDirectories(tmp);
+            Map<String, String> meta = Map.of("dropit_step", Long.toString(st.globalStep()), "dropit_model", cfg.model());
+            Checkpoints.save(tmp.resolve(MODEL_FILE), model, DType.FLOAT32, meta);
+            Checkpoints.saveOptimizer(Checkpoints.optimizerPath(tmp.resolve(MODEL_FILE)), opt);
+            AtomicFiles.writeString(tmp.resolve(STATE_FILE), MiniJson.write(st.toJson()) + "\n");
+        } catch (IOException e) {
+            // e.g. a full disk: the half-written copy goes, the previous checkpoint stays where it was
+            try {
+                AtomicFiles.deleteTree(tmp);
+            } catch (IOException ignored) {
+                // the message below matters more
+            }
+            throw new IOException("could not write checkpoint " + dir.resolve(name) + " (the previous one, if any, is kept): "
+                    + (e instanceof FileSystemException f && f.getReason() != null ? f.getFile() + ": " + f.getReason() : e.getMessage()), e);
+        }
         swapIn(dir, name);
     }
 
