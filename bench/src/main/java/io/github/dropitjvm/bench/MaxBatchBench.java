@@ -10,6 +10,9 @@ import picocli.CommandLine.Spec;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -18,8 +21,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code dropit bench maxbatch}: the largest batch that completes {@code --steps} training steps under a fixed
  * {@code -Xmx}, found by doubling then bisection, one child JVM per try (so no try inherits another's heap). A try
- * fails when the child runs out of memory ({@code -XX:+ExitOnOutOfMemoryError}), exits non-zero, or exceeds the
- * per-try time limit. Plain and DropIT are searched alike; {@code max_batch} is DropIT's.
+ * fails (the batch does not fit) when the child runs out of memory or exceeds the per-try time limit. A child that
+ * exits non-zero for any other reason (it could not start, a bad option, a bug) stops the search with its exit code
+ * and the end of its output: counted as "did not fit", it would shrink the answer silently, down to 0 when no child
+ * can start at all. Plain and DropIT are searched alike; {@code max_batch} is DropIT's.
  */
 @Command(name = "maxbatch", mixinStandardHelpOptions = true,
         description = "Largest batch that trains under a fixed -Xmx, plain vs DropIT, one child JVM per try.")
@@ -66,17 +71,53 @@ public final class MaxBatchBench implements Callable<Integer> {
     @Option(names = "--child-dropit", hidden = true, description = "internal: the try converts the model")
     boolean childDropit;
 
+    /**
+     * How a child reports running out of memory: {@code -XX:+ExitOnOutOfMemoryError} makes the JVM print this line
+     * (then ": Java heap space" or the like) on stdout and exit with {@link #OOM_EXIT}; {@link #child} does the same
+     * for an OutOfMemoryError that Java code throws, which that flag does not see. Both together, not the exit code
+     * alone, mark a try that did not fit.
+     */
+    static final String OOM_MARKER = "Terminating due to java.lang.OutOfMemoryError";
+    static final int OOM_EXIT = 3;
+
+    /** What -Xmx takes (without HotSpot's rarely used hexadecimal): digits, not all zero, and an optional unit. */
+    private static final java.util.regex.Pattern HEAP = java.util.regex.Pattern.compile("0*[1-9][0-9]*[kmgt]?", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Refuses (exit code 2) a heap size that -Xmx would not take, so that a typo is not found child by child. A
+     * size too small for the JVM to start passes here; its first child then stops the search with the JVM's message.
+     */
+    static void checkHeap(String command, String option, String heap) {
+        if (!HEAP.matcher(heap).matches())
+            throw new IllegalArgumentException(command + ": " + option + ": '" + heap + "' is not a heap size (digits and an optional k, m, g or t, as -Xmx takes, e.g. 1g)");
+    }
+
     /** One try's outcome. */
     record Try(int batch, boolean ok, double seconds) {}
+
+    /** A child JVM that failed other than by running out of memory; the search cannot go on. */
+    static final class ChildFailed extends Exception {
+        ChildFailed(String message) {
+            super(message);
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
         if (childBatch > 0) return child();
+        checkHeap("bench maxbatch", "--heap", heap);
         PrintWriter out = spec.commandLine().getOut();
         List<Try> tries = new ArrayList<>();
         int plain = -1, dropit = -1;
-        if (!variant.equals("dropit")) plain = search(false, tries);
-        if (!variant.equals("plain")) dropit = search(true, tries);
+        try {
+            if (!variant.equals("dropit")) plain = search(false, tries);
+            if (!variant.equals("plain")) dropit = search(true, tries);
+        } catch (ChildFailed e) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("dropit bench maxbatch: " + e.getMessage());
+            err.flush();
+            return 1;
+        }
         if (json) {
             StringBuilder sb = new StringBuilder("{\"bench\":\"maxbatch\",\"model\":").append(BenchModels.str(model))
                     .append(",\"heap\":").append(BenchModels.str(heap)).append(",\"gamma\":").append(BenchModels.num(gamma))
@@ -97,17 +138,17 @@ public final class MaxBatchBench implements Callable<Integer> {
     }
 
     /** Doubling from --start until a try fails, then bisection; returns the largest batch that passed (0 if none). */
-    int search(boolean dropit, List<Try> tries) throws IOException, InterruptedException {
+    int search(boolean dropit, List<Try> tries) throws IOException, InterruptedException, ChildFailed {
         return search(start, tolerance, b -> attempt(b, dropit), tries);
     }
 
     /** A try at one batch size. */
     interface Attempt {
-        Try run(int batch) throws IOException, InterruptedException;
+        Try run(int batch) throws IOException, InterruptedException, ChildFailed;
     }
 
     /** The search itself, over any pass/fail test that is monotone in the batch size. */
-    static int search(int start, double tolerance, Attempt attempt, List<Try> tries) throws IOException, InterruptedException {
+    static int search(int start, double tolerance, Attempt attempt, List<Try> tries) throws IOException, InterruptedException, ChildFailed {
         int lo = 0, hi = -1, b = Math.max(1, start);
         while (hi < 0) {
             Try t = attempt.run(b);
@@ -127,8 +168,8 @@ public final class MaxBatchBench implements Callable<Integer> {
         return lo;
     }
 
-    /** Runs one try in a child JVM. */
-    Try attempt(int batch, boolean dropit) throws IOException, InterruptedException {
+    /** Runs one try in a child JVM; throws ChildFailed if it neither passed, ran out of memory nor timed out. */
+    Try attempt(int batch, boolean dropit) throws IOException, InterruptedException, ChildFailed {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError"));
         cmd.addAll(BenchMain.CHILD_JVM_FLAGS);
@@ -137,26 +178,61 @@ public final class MaxBatchBench implements Callable<Integer> {
                 "--model", model, "--gamma", Double.toString(gamma), "--cache-format", format, "--strategy", strategy,
                 "--steps", Integer.toString(steps), "--child-batch", Integer.toString(batch)));
         if (dropit) cmd.add("--child-dropit");
-        long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        boolean done = p.waitFor(tryTimeout, TimeUnit.SECONDS);
-        if (!done) {
-            p.destroyForcibly();
-            p.waitFor();
+        // stdout and stderr in one file: the OOM marker comes on stdout, the JVM's start-up errors on either
+        Path log = Files.createTempFile("dropit-maxbatch", ".log");
+        try {
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean done = p.waitFor(tryTimeout, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly();
+                p.waitFor();
+            }
+            double s = (System.nanoTime() - t0) / 1e9;
+            String output = Files.readString(log, StandardCharsets.UTF_8);
+            boolean ok = done && p.exitValue() == 0;
+            boolean oom = done && p.exitValue() == OOM_EXIT && output.contains(OOM_MARKER);
+            String what = (dropit ? "DropIT" : "plain") + " batch " + batch;
+            System.err.printf("maxbatch: %s: %s (%.1f s)%n", what, ok ? "ok" : oom ? "out of memory" : done ? "failed, exit " + p.exitValue() : "timed out", s);
+            if (done && !ok && !oom)
+                throw new ChildFailed("the child JVM for " + what + " exited with " + p.exitValue() + ", not by running out of memory;"
+                        + " the search stops. The end of its output:" + System.lineSeparator() + tail(output, 20));
+            return new Try(batch, ok, s);
+        } finally {
+            Files.deleteIfExists(log);
         }
-        double s = (System.nanoTime() - t0) / 1e9;
-        boolean ok = done && p.exitValue() == 0;
-        System.err.printf("maxbatch: %s batch %d: %s (%.1f s)%n", dropit ? "DropIT" : "plain", batch,
-                ok ? "ok" : done ? "failed, exit " + p.exitValue() : "timed out", s);
-        return new Try(batch, ok, s);
     }
 
-    /** The child: --steps training steps at --child-batch; an OutOfMemoryError ends the JVM (exit 3). */
+    /** The last {@code lines} lines of a child's output, indented. */
+    static String tail(String output, int lines) {
+        List<String> all = output.strip().lines().toList();
+        if (all.isEmpty()) return "  (no output)";
+        StringBuilder sb = new StringBuilder();
+        for (String l : all.subList(Math.max(0, all.size() - lines), all.size()))
+            sb.append(sb.isEmpty() ? "" : System.lineSeparator()).append("  ").append(l);
+        return sb.toString();
+    }
+
+    /**
+     * The child: --steps training steps at --child-batch. An OutOfMemoryError ends the JVM with the marker and exit
+     * code the parent looks for: the JVM's own by -XX:+ExitOnOutOfMemoryError, one Java code throws (e.g. an array
+     * length past the VM's limit) here, alike.
+     */
     private int child() {
-        Module m = childDropit ? BenchModels.dropit(model, BenchModels.config(gamma, format, strategy)).model() : BenchModels.model(model);
-        BenchModels.Batch b = BenchModels.Batch.random(model, BenchModels.channels(model), childBatch, 1);
-        Sgd opt = BenchModels.sgd(m);
-        for (int i = 0; i < steps; i++) BenchModels.step(m, opt, b);
-        return 0;
+        try {
+            Module m = childDropit ? BenchModels.dropit(model, BenchModels.config(gamma, format, strategy)).model() : BenchModels.model(model);
+            BenchModels.Batch b = BenchModels.Batch.random(model, BenchModels.channels(model), childBatch, 1);
+            Sgd opt = BenchModels.sgd(m);
+            for (int i = 0; i < steps; i++) BenchModels.step(m, opt, b);
+            return 0;
+        } catch (OutOfMemoryError e) {
+            try {
+                System.out.println(OOM_MARKER + ": " + e.getMessage());
+                System.out.flush();
+            } finally {
+                Runtime.getRuntime().halt(OOM_EXIT);
+            }
+            throw e;
+        }
     }
 }

@@ -123,6 +123,31 @@ class DropItBenchTest {
         assertTrue(cmd.attempt(2, true).ok());
     }
 
+    /**
+     * A child that runs out of heap is a batch that did not fit; one that fails otherwise (here: no JVM starts with
+     * -Xmx1k) stops the search with its exit code and the end of its output, not "max batch 0" and exit code 0.
+     */
+    @Test
+    void maxbatchTellsOutOfMemoryFromAChildThatFailed() throws Exception {
+        MaxBatchBench cmd = new MaxBatchBench();
+        new CommandLine(cmd).parseArgs("--model", "cnn-small", "--heap", "64m", "--steps", "1");
+        assertTrue(!cmd.attempt(1 << 17, false).ok()); // 2^17 inputs of 3×32×32 floats: 1.6 GB
+        Object[] r = refused("maxbatch", "--model", "cnn-small", "--heap", "1k", "--start", "2", "--steps", "1");
+        String err = (String) r[1];
+        assertEquals(1, r[0], err);
+        assertTrue(err.startsWith("dropit bench maxbatch: the child JVM for plain batch 2 exited with 1, not by running out of memory;"), err);
+        assertTrue(err.contains("Too small maximum heap") && !err.contains("\tat "), err);
+    }
+
+    /** A --heap that -Xmx would not take is refused before any child starts. */
+    @Test
+    void maxbatchRefusesAHeapSizeXmxWouldNotTake() {
+        for (String bad : new String[]{"1zz", "1.5g", "0", "g", "1 g", "1gb"})
+            assertRefused("dropit bench maxbatch: --heap: '" + bad + "' is not a heap size (digits and an optional k, m, g or t, as -Xmx takes, e.g. 1g)",
+                    "maxbatch", "--model", "cnn-small", "--heap", bad, "--start", "2", "--steps", "1");
+        for (String good : new String[]{"512m", "1G", "2t", "1048576", "64K"}) MaxBatchBench.checkHeap("bench maxbatch", "--heap", good);
+    }
+
     @Test
     void selectComparesExactAndApproximate() {
         String json = run("select", "--sizes", "5000", "--reps", "1", "--json");
