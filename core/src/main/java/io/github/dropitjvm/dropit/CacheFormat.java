@@ -48,7 +48,7 @@ public enum CacheFormat {
         return mask ? BITMASK_FP32 : INDEX32_FP32;
     }
 
-    /** Exact bytes of a cache of k kept out of n elements (DROPIT.md's arithmetic, with words rounded up). */
+    /** Exact bytes of a cache of k kept out of n elements (the cache arithmetic of ARCHITECTURE.md, with words rounded up). */
     public long bytes(long n, long k) {
         long v = values.bytesFor(k);
         return bitmask ? DType.BIT.bytesFor(n) + v : 4 * k + v;

@@ -41,7 +41,8 @@ import java.util.concurrent.Callable;
         footer = {"", "Runs already finished (result.json in their directory) are skipped; interrupted ones resume from their"
                 + " last checkpoint. Several compare processes may share one --out: a run one of them trains is left to it,"
                 + " and each waits for the others' runs before writing compare.md, compare.csv and compare.png into --out.", "",
-                "Exit codes: 0 all runs finished, 1 a run failed, 2 bad option, 3 a run hit a non-finite loss, 130 interrupted."})
+                "Exit codes: 0 all runs finished, 1 a run failed, 2 bad option (or a run made with other settings), 3 a run hit a"
+                        + " non-finite loss, 130 interrupted by Ctrl-C and 143 by SIGTERM (the run saves a checkpoint first)."})
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

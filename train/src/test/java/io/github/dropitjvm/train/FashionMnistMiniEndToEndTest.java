@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * End to end on the shipped real subset (fashion-mnist-mini, no network), with and without DropIT (γ 0.9): each
  * model reaches >= 70% test accuracy, and in the DropIT run every converted layer kept exactly k elements and the
- * bytes held equal DROPIT.md's arithmetic (proof DropIT was active).
+ * bytes held equal the cache arithmetic (ARCHITECTURE.md) (proof DropIT was active).
  * <ul>
  * <li>resnet20: 3 epochs (84 steps), the command line's defaults otherwise.
  * <li>vit-fmnist: {@code --augment off --batch-size 16 --lr 1e-3 --warmup 50steps --val-size 0 --epochs 10} (1 250
@@ -57,7 +57,7 @@ class FashionMnistMiniEndToEndTest {
 
     /**
      * Proof DropIT was active in the run in dir: every converted layer kept exactly k of its last input, and the
-     * bytes held equal DROPIT.md's arithmetic to the byte (each converted layer is the only holder of its input)
+     * bytes held equal the cache arithmetic (ARCHITECTURE.md) to the byte (each converted layer is the only holder of its input)
      * and are at most maxRatio of the plain model's.
      */
     private void assertDropItWasActive(Path dir, Trainer.Result r, List<Module> converted, double gamma, double maxRatio)

@@ -33,7 +33,7 @@ public final class HeldMemory {
     }
 
     /**
-     * One converted layer in DROPIT.md's arithmetic: n input elements, k kept, the bytes its dense input took in
+     * One converted layer in the cache arithmetic (ARCHITECTURE.md): n input elements, k kept, the bytes its dense input took in
      * the plain figure, and the bytes its cache takes by the format's formula.
      */
     public record Layer(String name, long n, long k, long dense, long formula) {}

@@ -634,7 +634,7 @@ public final class Trainer {
         if (hm.dropit() != null) {
             sb.append(String.format(Locale.ROOT, row, "held for backward, DropIT (1 batch)", Plots.bytes(r.heldDropit()) + " (" + r.heldDropit() + " B)"));
             sb.append(String.format(Locale.ROOT, row, "DropIT / plain", String.format(Locale.ROOT, "%.1f%%", 100.0 * r.heldDropit() / r.heldPlain())));
-            sb.append(String.format(Locale.ROOT, row, "DropIT expected (DROPIT.md arithmetic)", String.format(Locale.ROOT, "%.1f%% (%d B)",
+            sb.append(String.format(Locale.ROOT, row, "DropIT expected (cache arithmetic)", String.format(Locale.ROOT, "%.1f%% (%d B)",
                     100.0 * hm.expectedDropit() / r.heldPlain(), hm.expectedDropit())));
         }
         sb.append(String.format(Locale.ROOT, row, "peak heap (sum of heap pool peaks)", Plots.bytes(r.peakHeap())));
