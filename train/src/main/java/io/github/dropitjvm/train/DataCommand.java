@@ -68,7 +68,7 @@ public final class DataCommand implements Runnable {
             } catch (DataException | IllegalArgumentException e) {
                 err.println("dropit data fetch: " + e.getMessage());
                 err.flush();
-                return 1;
+                return e instanceof DataException ? 1 : 2; // 2: the dataset named is not one there is
             }
         }
     }
@@ -105,7 +105,7 @@ public final class DataCommand implements Runnable {
             } catch (DataException | IllegalArgumentException e) {
                 err.println("dropit data info: " + e.getMessage());
                 err.flush();
-                return 1;
+                return e instanceof DataException ? 1 : 2; // 2: the dataset named is not one there is
             }
         }
     }

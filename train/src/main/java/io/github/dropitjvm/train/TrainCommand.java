@@ -12,12 +12,8 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -212,21 +208,7 @@ public final class TrainCommand implements Callable<Integer> {
      */
     static String describe(Exception e) {
         if (e instanceof DataException) return e.getMessage();
-        // our own IOExceptions (a damaged checkpoint, a checkpoint that could not be written) name their file
-        if (e instanceof IOException && !(e instanceof FileSystemException) && e.getMessage() != null) return e.getMessage();
-        if (e instanceof FileSystemException f) {
-            String reason = f.getReason() != null ? f.getReason() : switch (f) {
-                case NoSuchFileException x -> "no such file or directory";
-                case AccessDeniedException x -> "permission denied";
-                // what Files.createDirectories throws for a path that exists as something else
-                case FileAlreadyExistsException x -> x.getFile() != null && !Files.isDirectory(Path.of(x.getFile()))
-                        ? "exists and is not a directory" : "already exists";
-                case NotDirectoryException x -> "not a directory";
-                default -> f.getClass().getSimpleName();
-            };
-            if (f.getFile() == null) return f.getMessage() != null ? f.getMessage() : reason;
-            return f.getFile() + (f.getOtherFile() != null ? " (and " + f.getOtherFile() + ")" : "") + ": " + reason;
-        }
+        if (e instanceof IOException io) return DataException.why(io);
         return e.toString();
     }
 

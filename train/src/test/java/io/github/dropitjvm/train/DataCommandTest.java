@@ -51,9 +51,12 @@ class DataCommandTest {
     @Test
     void fetchRefusesDatasetsThatCannotBeFetched() {
         Object[] r = execute("data", "fetch", "cifar10", "--data-dir", tmp.toString());
-        assertEquals(1, r[0]);
+        assertEquals(2, r[0]); // a refused argument, as for every command
         assertTrue(((String) r[2]).contains("cifar10") && ((String) r[2]).contains("fetchable: fashion-mnist, mnist"), (String) r[2]);
         assertTrue(calls.isEmpty());
+        Object[] u = execute("data", "info", "no-such-set", "--data-dir", tmp.toString());
+        assertEquals(2, u[0], (String) u[2]);
+        assertTrue(((String) u[2]).contains("no-such-set"), (String) u[2]);
     }
 
     @Test

@@ -57,7 +57,7 @@ public final class Cifar10 {
             try {
                 b = Files.readAllBytes(f);
             } catch (IOException e) {
-                throw new DataException(f + ": cannot read: " + e, e);
+                throw new DataException(f + ": cannot read: " + DataException.reason(e), e);
             }
             check(b, f.toString());
             contents.add(b);

@@ -183,7 +183,7 @@ public final class Fetcher {
             Files.createDirectories(dataDir);
             work = Files.createTempDirectory(dataDir, ".fetch-" + ds.name() + "-");
         } catch (IOException e) {
-            throw new DataException("cannot create a work directory in " + dataDir + " (" + e + ")", e);
+            throw new DataException("cannot create a work directory in " + dataDir + " (" + DataException.why(e) + ")", e);
         }
         try {
             Map<String, Path> found = switch (source) {
@@ -209,7 +209,7 @@ public final class Fetcher {
                     .sorted(Comparator.comparing(Path::toString))
                     .forEach(p -> found.putIfAbsent(stripGz(p.getFileName().toString()), p));
         } catch (IOException e) {
-            throw new DataException("cannot list the unpacked package (" + e + ")", e);
+            throw new DataException("cannot list the unpacked package (" + DataException.why(e) + ")", e);
         }
         requireAll(found, names, "package " + pkg);
         return found;
@@ -271,7 +271,7 @@ public final class Fetcher {
             if (l.isEmpty()) throw new DataException("'" + what + "' succeeded but left no " + suffix + " file");
             return l.getFirst();
         } catch (IOException e) {
-            throw new DataException("cannot list " + dir + " (" + e + ")", e);
+            throw new DataException("cannot list " + dir + " (" + DataException.why(e) + ")", e);
         }
     }
 
@@ -294,7 +294,7 @@ public final class Fetcher {
                 Files.deleteIfExists(folder.resolve(gz ? n : n + ".gz")); // one copy per file; raw is looked up first
             }
         } catch (IOException e) {
-            throw new DataException("cannot store the files in " + folder + " (" + e + ")", e);
+            throw new DataException("cannot store the files in " + folder + " (" + DataException.why(e) + ")", e);
         }
         return decoded;
     }

@@ -34,7 +34,7 @@ public final class Idx {
         try {
             raw = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new DataException(file + ": cannot read: " + e, e);
+            throw new DataException(file + ": cannot read: " + DataException.reason(e), e);
         }
         return decode(raw, file.toString());
     }
@@ -44,7 +44,7 @@ public final class Idx {
         try (in) {
             return decode(in.readAllBytes(), source);
         } catch (IOException e) {
-            throw new DataException(source + ": cannot read: " + e, e);
+            throw new DataException(source + ": cannot read: " + DataException.reason(e), e);
         }
     }
 
