@@ -8,6 +8,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 import java.util.List;
+import java.util.regex.Pattern;
 
 /** The {@code dropit bench} command: what {@code ./dropit bench ...} runs. */
 @Command(
@@ -25,6 +26,18 @@ public final class BenchMain implements Runnable {
      */
     static final List<String> CHILD_JVM_FLAGS = List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED");
+
+    /** What -Xmx takes (without HotSpot's rarely used hexadecimal): digits, not all zero, and an optional unit. */
+    private static final Pattern HEAP = Pattern.compile("0*[1-9][0-9]*[kmgt]?", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Refuses (exit code 2) a child JVM heap size that -Xmx would not take, so that a typo is not found child by
+     * child. A size too small for the JVM to start passes here; the first child then fails with the JVM's message.
+     */
+    static void checkHeap(String command, String option, String heap) {
+        if (!HEAP.matcher(heap).matches())
+            throw new IllegalArgumentException(command + ": " + option + ": '" + heap + "' is not a heap size (digits and an optional k, m, g or t, as -Xmx takes, e.g. 1g)");
+    }
 
     @Spec
     CommandSpec spec;

@@ -49,6 +49,32 @@ final class BenchModels {
         return DropItConfig.of(gamma).withFormat(CacheFormat.parse(format)).withStrategy(Strategy.parse(strategy));
     }
 
+    /**
+     * The DropIT config of a command's --model, --gamma, --cache-format and --strategy, each checked before any
+     * work: a bad value is refused (exit code 2) naming its option, not found after the plain run or by a child JVM.
+     */
+    static DropItConfig config(String command, String model, double gamma, String format, String strategy) {
+        try {
+            Presets.inputShape(model, channels(model));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(command + ": --model: " + e.getMessage());
+        }
+        if (!(gamma >= 0 && gamma <= 1)) throw new IllegalArgumentException(command + ": --gamma must be in [0, 1], got " + gamma);
+        CacheFormat f;
+        Strategy s;
+        try {
+            f = CacheFormat.parse(format);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(command + ": --cache-format: " + e.getMessage());
+        }
+        try {
+            s = Strategy.parse(strategy);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(command + ": --strategy: " + e.getMessage());
+        }
+        return DropItConfig.of(gamma).withFormat(f).withStrategy(s);
+    }
+
     /** A model converted with the given config, and the conversion report. */
     record Converted(Module model, DropIt.Report report) {}
 

@@ -52,6 +52,10 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // checked here: each child JVM would otherwise fail on its own, with a stack trace
+        if (reps < 1) throw new IllegalArgumentException("bench compare: --reps must be >= 1, got " + reps);
+        for (int t : threads) if (t < 1) throw new IllegalArgumentException("bench compare: --threads: each must be >= 1, got " + t);
+        BenchMain.checkHeap("bench compare", "--child-heap", childHeap);
         List<Row> rows = new ArrayList<>();
         String policy = null;
         for (int t : threads) {

@@ -50,6 +50,13 @@ public final class GemmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (size < 1) throw new IllegalArgumentException("bench gemm: --size must be >= 1, got " + size);
+        if (m != null && m < 1) throw new IllegalArgumentException("bench gemm: --m must be >= 1, got " + m);
+        if (n != null && n < 1) throw new IllegalArgumentException("bench gemm: --n must be >= 1, got " + n);
+        if (k != null && k < 1) throw new IllegalArgumentException("bench gemm: --k must be >= 1, got " + k);
+        if (threads != null && threads < 1) throw new IllegalArgumentException("bench gemm: --threads must be >= 1, got " + threads);
+        if (warmupMs < 0) throw new IllegalArgumentException("bench gemm: --warmup-ms must be >= 0, got " + warmupMs);
+        if (measureMs < 0) throw new IllegalArgumentException("bench gemm: --measure-ms must be >= 0, got " + measureMs);
         int mm = m != null ? m : size, nn = n != null ? n : size, kk = k != null ? k : size;
         if (threads != null) CpuBackend.setThreads(threads);
         int t = CpuBackend.threads();

@@ -80,18 +80,6 @@ public final class MaxBatchBench implements Callable<Integer> {
     static final String OOM_MARKER = "Terminating due to java.lang.OutOfMemoryError";
     static final int OOM_EXIT = 3;
 
-    /** What -Xmx takes (without HotSpot's rarely used hexadecimal): digits, not all zero, and an optional unit. */
-    private static final java.util.regex.Pattern HEAP = java.util.regex.Pattern.compile("0*[1-9][0-9]*[kmgt]?", java.util.regex.Pattern.CASE_INSENSITIVE);
-
-    /**
-     * Refuses (exit code 2) a heap size that -Xmx would not take, so that a typo is not found child by child. A
-     * size too small for the JVM to start passes here; its first child then stops the search with the JVM's message.
-     */
-    static void checkHeap(String command, String option, String heap) {
-        if (!HEAP.matcher(heap).matches())
-            throw new IllegalArgumentException(command + ": " + option + ": '" + heap + "' is not a heap size (digits and an optional k, m, g or t, as -Xmx takes, e.g. 1g)");
-    }
-
     /** One try's outcome. */
     record Try(int batch, boolean ok, double seconds) {}
 
@@ -105,7 +93,14 @@ public final class MaxBatchBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (childBatch > 0) return child();
-        checkHeap("bench maxbatch", "--heap", heap);
+        BenchMain.checkHeap("bench maxbatch", "--heap", heap);
+        BenchModels.config("bench maxbatch", model, gamma, format, strategy);
+        if (steps < 1) throw new IllegalArgumentException("bench maxbatch: --steps must be >= 1, got " + steps);
+        if (start < 1) throw new IllegalArgumentException("bench maxbatch: --start must be >= 1, got " + start);
+        if (!(tolerance >= 0)) throw new IllegalArgumentException("bench maxbatch: --tolerance must be >= 0, got " + tolerance);
+        if (tryTimeout < 1) throw new IllegalArgumentException("bench maxbatch: --try-timeout must be >= 1, got " + tryTimeout);
+        if (!List.of("both", "plain", "dropit").contains(variant))
+            throw new IllegalArgumentException("bench maxbatch: --variant must be both, plain or dropit, got '" + variant + "'");
         PrintWriter out = spec.commandLine().getOut();
         List<Try> tries = new ArrayList<>();
         int plain = -1, dropit = -1;

@@ -89,7 +89,8 @@ public final class MemoryBench implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        DropItConfig config = BenchModels.config(gamma, format, strategy);
+        if (batch < 1) throw new IllegalArgumentException("bench memory: --batch must be >= 1, got " + batch);
+        DropItConfig config = BenchModels.config("bench memory", model, gamma, format, strategy);
         Result r = measure(model, config, batch, seed);
         java.io.PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -51,6 +51,11 @@ public final class SelectBench implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        for (int n : sizes) if (n < 1) throw new IllegalArgumentException("bench select: --sizes: each must be >= 1, got " + n);
+        if (!(gamma >= 0 && gamma <= 1)) throw new IllegalArgumentException("bench select: --gamma must be in [0, 1], got " + gamma);
+        if (reps < 1) throw new IllegalArgumentException("bench select: --reps must be >= 1, got " + reps);
+        if (warmup < 0) throw new IllegalArgumentException("bench select: --warmup must be >= 0, got " + warmup);
+        if (warmupMs < 0) throw new IllegalArgumentException("bench select: --warmup-ms must be >= 0, got " + warmupMs);
         PrintWriter out = spec.commandLine().getOut();
         for (int n : sizes) {
             Tensor x = Tensor.randn(new Generator(n), n);

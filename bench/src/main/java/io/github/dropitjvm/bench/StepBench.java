@@ -63,8 +63,10 @@ public final class StepBench implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (steps < 1 || warmup < 0) throw new IllegalArgumentException("bench step: --steps must be >= 1 and --warmup >= 0");
-        DropItConfig config = BenchModels.config(gamma, format, strategy);
+        if (batch < 1) throw new IllegalArgumentException("bench step: --batch must be >= 1, got " + batch);
+        if (steps < 1) throw new IllegalArgumentException("bench step: --steps must be >= 1, got " + steps);
+        if (warmup < 0) throw new IllegalArgumentException("bench step: --warmup must be >= 0, got " + warmup);
+        DropItConfig config = BenchModels.config("bench step", model, gamma, format, strategy);
         BenchModels.Batch b = BenchModels.Batch.random(model, BenchModels.channels(model), batch, 1);
         Module plain = BenchModels.model(model);
         Module dropit = BenchModels.dropit(model, config).model();

@@ -145,7 +145,55 @@ class DropItBenchTest {
         for (String bad : new String[]{"1zz", "1.5g", "0", "g", "1 g", "1gb"})
             assertRefused("dropit bench maxbatch: --heap: '" + bad + "' is not a heap size (digits and an optional k, m, g or t, as -Xmx takes, e.g. 1g)",
                     "maxbatch", "--model", "cnn-small", "--heap", bad, "--start", "2", "--steps", "1");
-        for (String good : new String[]{"512m", "1G", "2t", "1048576", "64K"}) MaxBatchBench.checkHeap("bench maxbatch", "--heap", good);
+        for (String good : new String[]{"512m", "1G", "2t", "1048576", "64K"}) BenchMain.checkHeap("bench maxbatch", "--heap", good);
+    }
+
+    /**
+     * Counts, sizes and rates that make no sense are refused before any work, naming the option and the value
+     * (each case otherwise cheap, so that without the check it runs through instead of hanging the test).
+     */
+    @Test
+    void benchCommandsRefuseValuesThatMakeNoSense() {
+        String[][] cases = {
+                {"memory: --batch must be >= 1, got 0", "memory", "--model", "cnn-small", "--batch", "0"},
+                {"memory: --batch must be >= 1, got -3", "memory", "--model", "cnn-small", "--batch", "-3"},
+                {"memory: --gamma must be in [0, 1], got 2.0", "memory", "--model", "cnn-small", "--batch", "1", "--gamma", "2"},
+                {"step: --batch must be >= 1, got 0", "step", "--model", "cnn-small", "--batch", "0", "--steps", "1", "--warmup", "0"},
+                {"step: --steps must be >= 1, got 0", "step", "--model", "cnn-small", "--batch", "1", "--steps", "0", "--warmup", "0"},
+                {"step: --warmup must be >= 0, got -1", "step", "--model", "cnn-small", "--batch", "1", "--steps", "1", "--warmup", "-1"},
+                {"step: --gamma must be in [0, 1], got NaN", "step", "--model", "cnn-small", "--batch", "1", "--steps", "1", "--warmup", "0", "--gamma", "NaN"},
+                {"maxbatch: --steps must be >= 1, got 0", "maxbatch", "--model", "cnn-small", "--heap", "32m", "--start", "2", "--variant", "plain", "--steps", "0"},
+                {"maxbatch: --start must be >= 1, got 0", "maxbatch", "--model", "cnn-small", "--heap", "1k", "--start", "0", "--steps", "1"},
+                {"maxbatch: --tolerance must be >= 0, got -0.5", "maxbatch", "--model", "cnn-small", "--heap", "1k", "--tolerance", "-0.5", "--steps", "1"},
+                {"maxbatch: --try-timeout must be >= 1, got 0", "maxbatch", "--model", "cnn-small", "--heap", "1k", "--try-timeout", "0", "--steps", "1"},
+                {"maxbatch: --variant must be both, plain or dropit, got 'DropIT'", "maxbatch", "--model", "cnn-small", "--heap", "1k", "--variant", "DropIT", "--steps", "1"},
+                {"select: --sizes: each must be >= 1, got 0", "select", "--sizes", "100,0", "--reps", "1", "--warmup", "0", "--warmup-ms", "0"},
+                {"select: --reps must be >= 1, got 0", "select", "--sizes", "100", "--reps", "0", "--warmup", "0", "--warmup-ms", "0"},
+                {"select: --warmup must be >= 0, got -1", "select", "--sizes", "100", "--reps", "1", "--warmup", "-1", "--warmup-ms", "0"},
+                {"select: --warmup-ms must be >= 0, got -1", "select", "--sizes", "100", "--reps", "1", "--warmup", "0", "--warmup-ms", "-1"},
+                {"select: --gamma must be in [0, 1], got -0.1", "select", "--sizes", "100", "--reps", "1", "--warmup", "0", "--warmup-ms", "0", "--gamma", "-0.1"},
+                {"gemm: --size must be >= 1, got 0", "gemm", "--size", "0", "--warmup-ms", "0", "--measure-ms", "0"},
+                {"gemm: --m must be >= 1, got 0", "gemm", "--size", "8", "--m", "0", "--warmup-ms", "0", "--measure-ms", "0"},
+                {"gemm: --threads must be >= 1, got 0", "gemm", "--size", "8", "--threads", "0", "--warmup-ms", "0", "--measure-ms", "0"},
+                {"gemm: --warmup-ms must be >= 0, got -1", "gemm", "--size", "8", "--warmup-ms", "-1", "--measure-ms", "0"},
+                {"gemm: --measure-ms must be >= 0, got -1", "gemm", "--size", "8", "--warmup-ms", "0", "--measure-ms", "-1"},
+                {"compare: --reps must be >= 1, got 0", "compare", "--quick", "--threads", "1", "--child-heap", "1k", "--reps", "0"},
+                {"compare: --threads: each must be >= 1, got 0", "compare", "--quick", "--threads", "0", "--child-heap", "1k", "--reps", "1"},
+                {"compare: --child-heap: '6gb' is not a heap size (digits and an optional k, m, g or t, as -Xmx takes, e.g. 1g)",
+                        "compare", "--quick", "--threads", "1", "--child-heap", "6gb", "--reps", "1"},
+        };
+        for (String[] c : cases) assertRefused("dropit bench " + c[0], java.util.Arrays.copyOfRange(c, 1, c.length));
+        // an unknown name: the option first, then the message of the code that knows the names
+        String[][] names = {
+                {"memory: --model: unknown model preset 'foo'", "memory", "--model", "foo", "--batch", "1"},
+                {"step: --cache-format: unknown cache format 'foo'", "step", "--model", "cnn-small", "--batch", "1", "--steps", "1", "--warmup", "0", "--cache-format", "foo"},
+                {"maxbatch: --strategy: unknown DropIT strategy 'foo'", "maxbatch", "--model", "cnn-small", "--heap", "1k", "--strategy", "foo", "--steps", "1"},
+        };
+        for (String[] c : names) {
+            Object[] r = refused(java.util.Arrays.copyOfRange(c, 1, c.length));
+            assertTrue(((String) r[1]).startsWith("dropit bench " + c[0]) && ((String) r[1]).lines().count() == 1, (String) r[1]);
+            assertEquals(2, r[0], (String) r[1]);
+        }
     }
 
     @Test
