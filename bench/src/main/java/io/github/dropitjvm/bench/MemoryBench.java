@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
  * {@code dropit bench memory}: bytes held for backward after one training forward of a preset, plain and with
  * DropIT, and the ratio the cache arithmetic predicts: the plain figure, minus what each converted layer held
  * on its own in the plain run (its dense input, from the per-module breakdown), plus that layer's cache by
- * DROPIT.md's formula ({@link CacheFormat#bytes}) for the elements it saw. A measured ratio far from the
+ * the cache arithmetic (ARCHITECTURE.md) ({@link CacheFormat#bytes}) for the elements it saw. A measured ratio far from the
  * expected one means a converted layer's input is still held by another op.
  */
 @Command(name = "memory", mixinStandardHelpOptions = true,
