@@ -1,5 +1,7 @@
 package io.github.dropitjvm.train;
 
+import io.github.dropitjvm.train.run.Trainer;
+
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintWriter;
@@ -11,14 +13,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
-import io.github.dropitjvm.train.run.Trainer;
-
 /**
  * One process's claim on one run directory: an OS file lock on its {@code .lock} ({@link Trainer#LOCK_FILE}).
  * {@code dropit train} and {@code dropit compare} take it before they touch a run, so two processes never train the
  * same run at once. The OS drops the lock when its process ends, however it ends (kill -9 included), so a claim never
- * outlives its holder and needs no clean-up. The empty lock file stays: deleting it while another process waits on it
- * would let two processes each lock a different file of the same name.
+ * outlives its holder and needs no clean-up. The empty lock file stays with the run: deleting it while another process
+ * waits on it would let two processes each lock a different file of the same name. (Only {@code train}, when the new
+ * run it claimed never started, removes the lock file with the directory it made.)
  */
 final class RunClaim implements AutoCloseable {
     /** How often a waiting process retries; runs take minutes to hours. */
