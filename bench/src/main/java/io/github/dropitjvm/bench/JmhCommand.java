@@ -29,14 +29,19 @@ import picocli.CommandLine.Unmatched;
                 "Every other argument goes to JMH (its help: -h). Defaults here, each replaced when given: "
                         + "-wi 5 -i 3 -w 1 -r 1 -f 1 (5 warm-up + 3 measured iterations of 1 s, one fork per benchmark: the first "
                         + "calls of a fresh JVM run the Vector API interpreted, up to seconds per call, and C2 needs CPU time; "
-                        + "on a busy machine give more, e.g. -wi 8). "
+                        + "on a busy machine give more, e.g. -wi 8) and -foe true (a benchmark that fails stops the run with a "
+                        + "non-zero exit code). "
                         + "Useful: -p threads=2 (one thread count instead of 1 and 2), -p batch=32, "
                         + "-rf json -rff result.json (machine-readable results)."},
         footer = {"", "Example: ./dropit bench jmh '(Layer|DropIt)Benchmarks' -p threads=2"})
 public final class JmhCommand implements Callable<Integer> {
-    /** The defaults put before the user's arguments, as (JMH option, value) pairs. */
+    /**
+     * The defaults put before the user's arguments, as (JMH option, value) pairs. -foe true: JMH's own default lets a
+     * benchmark that throws print its error and still exit 0, so a script could not tell it failed.
+     */
     static final List<String[]> DEFAULTS = List.of(
-            new String[]{"-wi", "5"}, new String[]{"-i", "3"}, new String[]{"-w", "1"}, new String[]{"-r", "1"}, new String[]{"-f", "1"});
+            new String[]{"-wi", "5"}, new String[]{"-i", "3"}, new String[]{"-w", "1"}, new String[]{"-r", "1"}, new String[]{"-f", "1"},
+            new String[]{"-foe", "true"});
 
     @Option(names = "--help", usageHelp = true, description = "this help (JMH's own: -h)")
     boolean help;
@@ -65,6 +70,7 @@ public final class JmhCommand implements Callable<Integer> {
                 case "-w" -> parsed.getWarmupTime().hasValue();
                 case "-r" -> parsed.getMeasurementTime().hasValue();
                 case "-f" -> parsed.getForkCount().hasValue();
+                case "-foe" -> parsed.shouldFailOnError().hasValue();
                 default -> throw new AssertionError(d[0]);
             };
             if (!set) out.addAll(List.of(d));

@@ -14,15 +14,15 @@ class JmhCommandTest {
 
     @Test
     void defaultsComeFirstAndTheUserArgumentsFollowUnchanged() {
-        assertArrayEquals(new String[]{"-wi", "5", "-i", "3", "-w", "1", "-r", "1", "-f", "1", "LayerBenchmarks", "-p", "threads=2"},
+        assertArrayEquals(new String[]{"-wi", "5", "-i", "3", "-w", "1", "-r", "1", "-f", "1", "-foe", "true", "LayerBenchmarks", "-p", "threads=2"},
                 JmhCommand.jmhArgs(List.of("LayerBenchmarks", "-p", "threads=2")));
-        assertArrayEquals(new String[]{"-wi", "5", "-i", "3", "-w", "1", "-r", "1", "-f", "1"}, JmhCommand.jmhArgs(List.of()));
+        assertArrayEquals(new String[]{"-wi", "5", "-i", "3", "-w", "1", "-r", "1", "-f", "1", "-foe", "true"}, JmhCommand.jmhArgs(List.of()));
     }
 
     @Test
     void anOptionGivenReplacesItsDefault() {
-        assertArrayEquals(new String[]{"-w", "1", "-r", "1", "KernelBenchmarks", "-wi", "5", "-i", "7", "-f", "0"},
-                JmhCommand.jmhArgs(List.of("KernelBenchmarks", "-wi", "5", "-i", "7", "-f", "0")));
+        assertArrayEquals(new String[]{"-w", "1", "-r", "1", "KernelBenchmarks", "-wi", "5", "-i", "7", "-f", "0", "-foe", "false"},
+                JmhCommand.jmhArgs(List.of("KernelBenchmarks", "-wi", "5", "-i", "7", "-f", "0", "-foe", "false")));
     }
 
     @Test
