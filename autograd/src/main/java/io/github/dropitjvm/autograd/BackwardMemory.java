@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Measures bytes held for backward, as DESIGN.md defines them: the storages that saved tensors recorded on this
+ * Measures bytes held for backward, the project's one memory figure: the storages that saved tensors recorded on this
  * thread while the tracker was open keep alive, each storage counted once (a saved view counts its whole
  * storage; a tensor saved by two ops counts once, attributed to the first). Parameters are counted apart.
  * The figure comes from the storages themselves, so it reflects whatever pack hooks or DropIT caches hold.

@@ -8,7 +8,7 @@ import io.github.dropitjvm.tensor.Tensor;
 import java.util.function.Function;
 
 /**
- * Gradient check as DESIGN.md defines it: the fp32 backward of an op against central differences of a float64
+ * Gradient check, the test every differentiable op passes: the fp32 backward of an op against central differences of a float64
  * reference of the same function. The scalar checked is L = Σ w·f(x) for fixed random weights w, so every
  * output element's gradient path is exercised. An element passes when |analytic − numeric| <= atol + rtol·|numeric|.
  */

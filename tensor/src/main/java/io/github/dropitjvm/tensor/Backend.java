@@ -205,7 +205,7 @@ public interface Backend {
     /** out = x with dim restricted to the 1-D index (INT32 or INT64). */
     void indexSelect(Tensor x, int dim, Tensor index, Tensor out);
 
-    // ---- DropIT primitives (DESIGN.md conventions, identical on every backend) ----
+    // ---- DropIT primitives (DropItKernels' conventions, identical on every backend) ----
 
     /**
      * Marks in the BIT mask (numel(x) bits, zeroed by the caller) the k largest |x| of the whole tensor, flat

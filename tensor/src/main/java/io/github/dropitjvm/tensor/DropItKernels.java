@@ -1,7 +1,7 @@
 package io.github.dropitjvm.tensor;
 
 /**
- * DropIT's tensor primitives, following DESIGN.md's conventions on every backend:
+ * DropIT's tensor primitives, with these conventions on every backend (so a run's kept sets are the same on each):
  * <ul>
  *   <li>k = floor((1−γ)·n + 0.5), computed in double ({@link #keepCount});</li>
  *   <li>exact min-k keeps the k largest |x| of the whole tensor (row-major flat order, whatever the strides);

@@ -9,8 +9,8 @@ import io.github.dropitjvm.tensor.DropItKernels;
 import io.github.dropitjvm.tensor.Tensor;
 
 /**
- * Differentiable elementwise ops with broadcasting. What each keeps for backward is stated per op (DESIGN.md's
- * list: add keeps nothing, GELU its input, ReLU and dropout a 1-bit mask).
+ * Differentiable elementwise ops with broadcasting. What each keeps for backward is stated per op (as PyTorch
+ * keeps it, so that memory figures compare: add keeps nothing, GELU its input, ReLU and dropout a 1-bit mask).
  */
 public final class Elementwise {
     private Elementwise() {}
@@ -147,7 +147,8 @@ public final class Elementwise {
 
     /**
      * Inverted dropout: keeps each element with probability 1 − p and scales kept ones by 1/(1 − p). The keep
-     * decision is Philox(seed; index, layer, step) as in DESIGN.md, so it is reproducible at any thread count.
+     * decision is Philox-4x32-10 keyed by the seed with counter (index, layer, step), as DropIT's random strategy
+     * draws (DropItKernels), so it is reproducible at any thread count and on every backend.
      * Keeps the 1-bit mask. In eval mode (training = false) or with p = 0 it is the identity.
      */
     public static Variable dropout(Variable a, double p, boolean training, long seed, int layer, int step) {

@@ -10,7 +10,7 @@ import io.github.dropitjvm.nn.layers.Linear;
 import io.github.dropitjvm.tensor.Generator;
 import io.github.dropitjvm.tensor.Shape;
 
-/** conv3×3(16)-ReLU-maxpool2-conv3×3(32)-ReLU-maxpool2-fc (PEERS.md's small CNN). */
+/** conv3×3(16)-ReLU-maxpool2-conv3×3(32)-ReLU-maxpool2-fc (the small CNN timed against PyTorch in BENCHMARKS.md). */
 public final class CnnSmall extends Module {
     private final Conv2d conv1, conv2;
     private final Activations.ReLU relu;

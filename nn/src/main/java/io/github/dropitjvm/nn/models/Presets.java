@@ -5,7 +5,7 @@ import io.github.dropitjvm.tensor.Generator;
 
 import java.util.List;
 
-/** The model presets of DESIGN.md, by the names every command uses. */
+/** The model presets, by the names every command uses ({@code dropit train --help} lists them under --model). */
 public final class Presets {
     private Presets() {}
 

@@ -16,7 +16,7 @@ import java.util.function.Function;
 /**
  * A self-contained device check for machines without JUnit or Maven (scripts/gpu-check.sh runs it from the jlink'd
  * bundle): {@code ops <backend>} runs every Backend operation on that backend and on the CPU backend and compares
- * (bit-for-bit where DESIGN.md asks: Philox, DropIT masks), exit status 1 on any mismatch; {@code gemm <n>} times
+ * (bit-for-bit where the CPU's results are exact on every backend: Philox draws, DropIT masks), exit status 1 on any mismatch; {@code gemm <n>} times
  * an n³ SGEMM on CUDA with the hand-written kernel and with cuBLAS (TF32 off) by CUDA events and prints
  * "gemm kernel_ms=.. cublas_ms=.. kernel_gflops=.. cublas_gflops=..".
  */
