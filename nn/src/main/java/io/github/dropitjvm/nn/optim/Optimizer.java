@@ -53,6 +53,8 @@ public abstract class Optimizer {
                     throw new IllegalArgumentException(kind() + ": parameter '" + name + "' has non-floating dtype " + p.data().dtype());
             });
         }
+        // as PyTorch: an optimizer of nothing is a mistake (a model whose parameters() came out empty), not a no-op
+        if (params.isEmpty()) throw new IllegalArgumentException(kind() + ": no parameters to optimize (the parameter list is empty)");
         setLr(lr);
     }
 

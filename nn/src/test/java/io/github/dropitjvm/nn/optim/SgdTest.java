@@ -6,7 +6,9 @@ import io.github.dropitjvm.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import static io.github.dropitjvm.nn.optim.OptimTesting.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -50,6 +52,15 @@ class SgdTest {
         grad(p, 0.5, -1.25, 2.0);
         new Sgd(ParamGroups.single(Map.of("w", p), 0), 0.1, 0, false).step();
         assertClose(new double[]{1.0 - 0.05, -2.0 + 0.125, 0.25 - 0.2}, p.data(), TOL, "plain sgd");
+    }
+
+    @Test
+    void anOptimizerOfNoParametersIsRefused() {
+        for (Supplier<Optimizer> make : List.<Supplier<Optimizer>>of(
+                () -> new Sgd(ParamGroups.single(Map.of(), 0), 0.1, 0.9, false), () -> new AdamW(ParamGroups.single(Map.of(), 0), 1e-3))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, make::get);
+            assertTrue(e.getMessage().contains("no parameters"), e.getMessage());
+        }
     }
 
     @Test
