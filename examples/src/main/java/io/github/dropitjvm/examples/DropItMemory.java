@@ -21,7 +21,18 @@ public final class DropItMemory {
     private DropItMemory() {}
 
     public static void main(String[] args) {
-        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 16;
+        int batch = 16;
+        if (args.length > 0) {
+            try {
+                batch = Integer.parseInt(args[0]);
+            } catch (NumberFormatException e) {
+                batch = 0;
+            }
+            if (batch < 1 || args.length > 1) {
+                System.err.println("usage: DropItMemory [batch], batch a positive integer (default 16); got " + String.join(" ", args));
+                System.exit(2);
+            }
+        }
         Tensor x = Tensor.randn(new Generator(1), batch, 1, 28, 28);
         int[] labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = i % 10;
