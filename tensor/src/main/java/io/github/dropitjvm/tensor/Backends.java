@@ -24,9 +24,26 @@ public final class Backends {
     private static volatile Backend chosenDefault;
     private static volatile Boolean openClPresent;
     private static volatile Boolean cudaPresent;
+    /** Set once {@link JvmRequirements#requireVectorModule} passed, so {@link #cpu} checks once per process. */
+    private static volatile boolean vectorModuleChecked;
 
-    /** The CPU backend (Java heap storage). */
+    /**
+     * The CPU backend (Java heap storage).
+     *
+     * @throws IllegalStateException when the JVM was started without {@code --add-modules jdk.incubator.vector},
+     *                               with {@link JvmRequirements}' one-line message that says how to start it
+     */
     public static Backend cpu() {
+        if (!vectorModuleChecked) {
+            // The CPU kernels are Vector API code: without the module a program (not only the dropit CLI, which
+            // checks at start) would die at its first kernel with a bare NoClassDefFoundError for
+            // jdk/incubator/vector/Vector. Every default-backend tensor comes through here, so check before the
+            // backend is first handed out, and before CpuBackend's class is initialized (it checks too, for code
+            // that takes CpuBackend.INSTANCE directly, but there the message arrives wrapped in an
+            // ExceptionInInitializerError).
+            JvmRequirements.requireVectorModule();
+            vectorModuleChecked = true;
+        }
         return CpuBackend.INSTANCE;
     }
 

@@ -5,8 +5,9 @@ import java.io.InputStream;
 import java.util.Properties;
 
 /**
- * What the JVM running DropIT-JVM must provide, checked once at every entry point, and the build's version
- * stamp. The CPU kernels use the incubating Vector API, which is only visible when the JVM is started with
+ * What the JVM running DropIT-JVM must provide, checked once at every entry point and by the library itself when
+ * it first hands out the CPU backend ({@link Backends#cpu}), and the build's version stamp. The CPU kernels use the
+ * incubating Vector API, which is only visible when the JVM is started with
  * {@code --add-modules jdk.incubator.vector}; the GPU backends call native libraries through the FFM API, which
  * wants {@code --enable-native-access=ALL-UNNAMED}. The {@code ./dropit} launcher passes both.
  */

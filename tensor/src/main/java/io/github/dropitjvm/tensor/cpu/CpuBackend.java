@@ -5,6 +5,7 @@ import io.github.dropitjvm.tensor.BinaryOp;
 import io.github.dropitjvm.tensor.Conv2dGeometry;
 import io.github.dropitjvm.tensor.DType;
 import io.github.dropitjvm.tensor.DropItKernels;
+import io.github.dropitjvm.tensor.JvmRequirements;
 import io.github.dropitjvm.tensor.MemoryTracker;
 import io.github.dropitjvm.tensor.ReduceOp;
 import io.github.dropitjvm.tensor.Storage;
@@ -25,7 +26,11 @@ public final class CpuBackend implements Backend {
 
     private final MemoryTracker memory = new MemoryTracker("cpu");
 
-    private CpuBackend() {}
+    private CpuBackend() {
+        // Backends.cpu() checks first with a plain exception; this covers code that names INSTANCE directly, which
+        // would otherwise reach a kernel and fail with a NoClassDefFoundError for jdk/incubator/vector/Vector.
+        JvmRequirements.requireVectorModule();
+    }
 
     /**
      * Sets the number of threads CPU kernels use (the calling thread counts as one; 1 = no workers). The default is
