@@ -126,13 +126,25 @@ public final class Variable {
     }
 
     /**
-     * Backward with a given output gradient. Nodes run in reverse topological order; each node's gradient is
-     * the sum over its uses, so a variable used several times gets the sum of its contributions.
+     * Backward with a given output gradient, which must have the output's shape, dtype (FLOAT32) and backend.
+     * Nodes run in reverse topological order; each node's gradient is the sum over its uses, so a variable used
+     * several times gets the sum of its contributions.
      */
     public void backward(Tensor gradient, boolean retainGraph) {
         if (!requiresGrad) throw new IllegalStateException("backward: this variable does not require grad (no input of its graph does)");
+        if (gradient == null)
+            throw new IllegalArgumentException("backward: gradient is null; pass a tensor of the output's shape " + Shape.str(data.shape())
+                    + ", or call backward() on a one-element output");
         if (!java.util.Arrays.equals(gradient.shape(), data.shape()))
             throw new IllegalArgumentException("backward: gradient " + Shape.str(gradient.shape()) + " for output " + Shape.str(data.shape()));
+        // Checked here, not left to the ops: the first node's backward would refuse a wrong dtype or backend in its
+        // own words ("matmul: expected a FLOAT32 tensor"), naming an op the caller never called with that tensor.
+        if (gradient.dtype() != data.dtype())
+            throw new IllegalArgumentException("backward: gradient must be " + data.dtype() + " like the output, got " + gradient.dtype()
+                    + " of shape " + Shape.str(gradient.shape()) + " (convert with to(DType." + data.dtype() + "))");
+        if (gradient.backend() != data.backend())
+            throw new IllegalArgumentException("backward: gradient is on backend '" + gradient.backend().name() + "' but the output on '"
+                    + data.backend().name() + "'; move it with to(backend)");
         GradFn root = gradEdge();
         // dependency counts: how many edges point into each node from nodes reachable from the root
         Map<GradFn, Integer> deps = new IdentityHashMap<>();
