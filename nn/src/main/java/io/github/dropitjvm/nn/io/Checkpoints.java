@@ -27,6 +27,10 @@ import java.util.Map;
  * uninterrupted one), with {@code __metadata__.dropit_optimizer} naming the algorithm and
  * {@code __metadata__.dropit_step} the global step, which a trainer can compare with its model file's metadata to
  * make sure the two files belong together (each file is written atomically, the pair is not).
+ *
+ * <p>Null arguments: null metadata means none (as in {@link SafeTensors#write}); any other null is refused with an
+ * {@link IllegalArgumentException} naming it, before any file is touched. Files are written into an existing
+ * directory only: a missing one is a {@link java.nio.file.NoSuchFileException} naming the given path.
  */
 public final class Checkpoints {
     public static final String OPTIMIZER_KEY = "dropit_optimizer";
@@ -34,19 +38,19 @@ public final class Checkpoints {
 
     private Checkpoints() {}
 
-    /** Writes the model's state dict; see {@link SafeTensors#write}. */
+    /** Writes the model's state dict, with {@code metadata} (null: none); see {@link SafeTensors#write}. */
     public static void save(Path file, Module model, DType storeAs, Map<String, String> metadata) throws IOException {
-        SafeTensors.write(file, model.stateDict(), metadata, storeAs);
+        SafeTensors.write(file, given(model, "save", "model", "pass the module whose state dict to write").stateDict(), metadata, storeAs);
     }
 
-    /** Writes a state dict; see {@link SafeTensors#write}. */
+    /** Writes a state dict, with {@code metadata} (null: none); see {@link SafeTensors#write}. */
     public static void save(Path file, Map<String, Tensor> state, DType storeAs, Map<String, String> metadata) throws IOException {
-        SafeTensors.write(file, state, metadata, storeAs);
+        SafeTensors.write(file, given(state, "save", "state", "pass the tensors to write by name"), metadata, storeAs);
     }
 
     /** Loads a model file into {@code model.stateDict()}; see {@link #load(Map, Path)}. */
     public static Map<String, String> load(Module model, Path file) throws IOException {
-        return load(model.stateDict(), file);
+        return load(given(model, "load", "model", "pass the module to load into").stateDict(), file);
     }
 
     /**
@@ -62,6 +66,9 @@ public final class Checkpoints {
      * @throws IllegalArgumentException the file does not match {@code target}
      */
     public static Map<String, String> load(Map<String, Tensor> target, Path file) throws IOException {
+        given(target, "load", "target", "pass the tensors to load into by name (a model's stateDict())");
+        given(file, "load", "file", "pass the checkpoint's path");
+        target.forEach((name, t) -> given(t, "load", "target tensor '" + name + "'", "put the tensor to fill under each name"));
         SafeTensors.Contents c = SafeTensors.read(file);
         Map<String, Tensor> src = c.tensors();
         List<String> problems = new ArrayList<>();
@@ -91,6 +98,8 @@ public final class Checkpoints {
 
     /** The optimizer file that goes with a model file: {@code x.safetensors} → {@code x.optim.safetensors}. */
     public static Path optimizerPath(Path modelFile) {
+        if (modelFile == null || modelFile.getFileName() == null)
+            throw new IllegalArgumentException("checkpoint optimizerPath: the model file " + modelFile + " names no file; pass the model file's path");
         String name = modelFile.getFileName().toString();
         String stem = name.endsWith(".safetensors") ? name.substring(0, name.length() - ".safetensors".length()) : name;
         return modelFile.resolveSibling(stem + ".optim.safetensors");
@@ -98,6 +107,8 @@ public final class Checkpoints {
 
     /** Writes {@link Optimizer#state()} in F32 with the algorithm and step in the metadata (see the class comment). */
     public static void saveOptimizer(Path file, Optimizer optimizer) throws IOException {
+        given(file, "saveOptimizer", "file", "pass the path to write (optimizerPath(modelFile))");
+        given(optimizer, "saveOptimizer", "optimizer", "pass the optimizer whose state to write");
         SafeTensors.write(file, optimizer.state(),
                 Map.of(OPTIMIZER_KEY, optimizer.kind(), STEP_KEY, Long.toString(optimizer.steps())), DType.FLOAT32);
     }
@@ -110,6 +121,8 @@ public final class Checkpoints {
      * @return the file's metadata
      */
     public static Map<String, String> loadOptimizer(Optimizer optimizer, Path file) throws IOException {
+        given(optimizer, "loadOptimizer", "optimizer", "pass the optimizer to restore");
+        given(file, "loadOptimizer", "file", "pass the optimizer checkpoint's path (optimizerPath(modelFile))");
         SafeTensors.Contents c = SafeTensors.read(file);
         String kind = c.metadata().get(OPTIMIZER_KEY);
         if (kind == null)
@@ -122,5 +135,14 @@ public final class Checkpoints {
             throw new IllegalArgumentException("optimizer checkpoint " + file + ": " + ex.getMessage(), ex);
         }
         return c.metadata();
+    }
+
+    /**
+     * {@code value}, or a refusal naming the method and the argument: a null passed on would fail later as a bare
+     * NullPointerException (or, for a file, only after the model's state was gathered), naming neither.
+     */
+    private static <T> T given(T value, String method, String what, String todo) {
+        if (value == null) throw new IllegalArgumentException("checkpoint " + method + ": " + what + " is null; " + todo);
+        return value;
     }
 }

@@ -14,8 +14,11 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -52,7 +55,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Writes are atomic: the file is written under a temporary name in the target's directory, forced to disk,
  * then renamed over the target, so a reader (or a crash) sees the old file or the new one, never a mix; when
- * anything fails the temporary file is removed and the old file is left as it was.
+ * anything fails the temporary file is removed and the old file is left as it was. The directory must exist
+ * (nothing here creates it); when it does not, or cannot take the file, the exception names the caller's path,
+ * not the temporary one.
+ *
+ * <p>Null arguments: null metadata means none; any other null (file, map, a tensor or metadata entry) is refused
+ * with an {@link IllegalArgumentException} naming it, before the file system is touched.
  */
 public final class SafeTensors {
     /** Largest header accepted (the reference implementation's limit), so a corrupt length cannot exhaust memory. */
@@ -74,6 +82,8 @@ public final class SafeTensors {
      */
     public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors) {
         public Contents {
+            if (metadata == null) throw new IllegalArgumentException("safetensors: Contents metadata is null; pass an empty map for none");
+            if (tensors == null) throw new IllegalArgumentException("safetensors: Contents tensors is null; pass an empty map for none");
             metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
             tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
         }
@@ -103,18 +113,27 @@ public final class SafeTensors {
     /**
      * Writes {@code tensors} (any backend, any strides) to {@code file} atomically, replacing it if it exists.
      *
-     * @param metadata extra {@code __metadata__} strings; {@code format} and {@code dropit_format_version} are
-     *                 always written ("pt" and {@value #FORMAT_VERSION}) and may be given only with those values
+     * @param file     where to write; its directory must exist
+     * @param metadata extra {@code __metadata__} strings, or null for none; {@code format} and
+     *                 {@code dropit_format_version} are always written ("pt" and {@value #FORMAT_VERSION}) and may be
+     *                 given only with those values
      * @param storeAs  {@link DType#FLOAT32} (F32) or {@link DType#BF16} (BF16) for the floating tensors; integer
      *                 tensors are stored as I64/I32 regardless
+     * @throws java.nio.file.NoSuchFileException naming {@code file}, when its directory does not exist
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, DType storeAs) throws IOException {
+        if (file == null) throw new IllegalArgumentException("safetensors: the file to write is null; pass a path");
+        if (tensors == null) throw new IllegalArgumentException("safetensors: the tensors to write are null; pass a map (empty for none)");
         if (storeAs != DType.FLOAT32 && storeAs != DType.BF16)
             throw new IllegalArgumentException("safetensors: can store floating tensors as FLOAT32 or BF16, not " + storeAs);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put(FORMAT_VERSION_KEY, FORMAT_VERSION);
-        metadata.forEach((k, v) -> {
+        // null metadata is none, as the parameter says: callers with nothing to add need not build an empty map
+        if (metadata != null) metadata.forEach((k, v) -> {
+            // a null would reach the header as JSON null (or no name at all), which no reader accepts as metadata
+            if (k == null) throw new IllegalArgumentException("safetensors: metadata has an entry with a null name (value '" + v + "')");
+            if (v == null) throw new IllegalArgumentException("safetensors: metadata '" + k + "' is null; metadata values are strings");
             String fixed = meta.get(k);
             if (fixed != null && (k.equals("format") || k.equals(FORMAT_VERSION_KEY))) {
                 if (!fixed.equals(v))
@@ -134,6 +153,7 @@ public final class SafeTensors {
             Tensor t = e.getValue();
             if (name == null || name.isEmpty() || name.equals(METADATA_KEY))
                 throw new IllegalArgumentException("safetensors: invalid tensor name '" + name + "'");
+            if (t == null) throw new IllegalArgumentException("safetensors: tensor '" + name + "' is null; put a tensor under each name");
             FileType ft = switch (t.dtype()) {
                 case FLOAT32, BF16 -> storeAs == DType.BF16 ? FileType.BF16 : FileType.F32;
                 case INT64 -> FileType.I64;
@@ -173,11 +193,11 @@ public final class SafeTensors {
 
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
+        if (dir == null) throw new IllegalArgumentException("safetensors: " + file + " names no file (a root directory); pass a file's path");
         Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         boolean moved = false;
         try {
-            // CREATE_NEW with default permissions (Files.createTempFile would make it owner-only, and the rename keeps that)
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = createTemporary(tmp, file, dir)) {
                 writeFully(ch, head);
                 ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 int i = 0;
@@ -190,6 +210,13 @@ public final class SafeTensors {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException ex) {
                 throw new IOException("safetensors: the file system of " + dir + " cannot rename atomically; refusing a non-atomic write of " + target, ex);
+            } catch (FileSystemException ex) {
+                // as for the temporary file: the exception names "tmp -> target"; a directory in the way is the usual cause
+                if (!Files.isDirectory(target)) throw ex;
+                FileSystemException named = new FileSystemException(file.toString(), null,
+                        "cannot write it: it is a directory; give the path of a file (e.g. " + file.resolve("model.safetensors") + ")");
+                named.initCause(ex);
+                throw named;
             }
             moved = true;
             syncDirectory(dir);
@@ -201,6 +228,32 @@ public final class SafeTensors {
                     // the original failure is what the caller needs to see
                 }
             }
+        }
+    }
+
+    /**
+     * Creates the temporary file {@code tmp} in {@code dir}, the directory of the caller's {@code file}. The file
+     * system's exception would name the hidden temporary file, a name the caller never gave: a failure names
+     * {@code file} instead and says what is wrong with the directory.
+     */
+    private static FileChannel createTemporary(Path tmp, Path file, Path dir) throws IOException {
+        try {
+            // CREATE_NEW with default permissions (Files.createTempFile would make it owner-only, and the rename keeps that)
+            return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (FileSystemException ex) {
+            FileSystemException named;
+            if (!Files.exists(dir))
+                named = new NoSuchFileException(file.toString(), null, "cannot write it: the directory " + dir
+                        + " does not exist; create it first (e.g. Files.createDirectories)");
+            else if (!Files.isDirectory(dir))
+                named = new FileSystemException(file.toString(), null, "cannot write it: " + dir + " is not a directory");
+            else if (ex instanceof AccessDeniedException)
+                named = new AccessDeniedException(file.toString(), null, "cannot write it: no permission to create a file in " + dir);
+            else
+                named = new FileSystemException(file.toString(), null, "cannot write it: creating the temporary file " + tmp
+                        + " failed: " + (ex.getReason() != null ? ex.getReason() : ex.getClass().getSimpleName()));
+            named.initCause(ex);
+            throw named;
         }
     }
 
@@ -255,6 +308,7 @@ public final class SafeTensors {
 
     /** Reads every tensor of {@code file} onto the CPU backend; see the class comment for what is refused. */
     public static Contents read(Path file) throws IOException {
+        if (file == null) throw new IllegalArgumentException("safetensors: the file to read is null; pass a path");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8)
