@@ -15,7 +15,7 @@ public final class JvmRequirements {
     /** Oldest Java feature release the project is built for. */
     public static final int MIN_JAVA = 25;
 
-    /** The JVM options every DropIT-JVM process needs. */
+    /** The JVM options to start a DropIT-JVM process with: the vector module always, native access for the GPU backends. */
     public static final String JVM_FLAGS = "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED";
 
     private static final String VERSION_RESOURCE = "/dropit-version.properties";
