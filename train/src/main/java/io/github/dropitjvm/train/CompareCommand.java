@@ -11,7 +11,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,14 +69,27 @@ public final class CompareCommand implements Callable<Integer> {
     record Row(double gamma, long seed, double testAcc, long heldBytes, long heldPlain) {}
 
     @Override
-    public Integer call() throws Exception {
-        PrintWriter o = spec.commandLine().getOut(), err = spec.commandLine().getErr();
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            return grid(spec.commandLine().getOut(), err);
+        } catch (IOException e) {
+            // a file of the grid that cannot be read or written: one line naming it, as train says it
+            err.println("dropit compare: " + TrainCommand.describe(e));
+            err.flush();
+            return 1;
+        }
+    }
+
+    private int grid(PrintWriter o, PrintWriter err) throws IOException {
         List<TrainConfig> grid = new ArrayList<>();
         try {
             if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
             if (gammas.isEmpty()) throw new IllegalArgumentException("--gammas needs at least one value");
             Set<Double> seen = new HashSet<>();
-            for (double g : gammas) {
+            for (int i = 0; i < gammas.size(); i++) {
+                double g = gammas.get(i) + 0.0; // -0 is 0: the same run directory
+                gammas.set(i, g);
                 if (!(g >= 0 && g <= 1)) throw new IllegalArgumentException("--gammas: each γ must be in [0, 1], got " + g);
                 if (!seen.add(g)) throw new IllegalArgumentException("--gammas lists γ " + gammaName(g) + " twice");
             }
@@ -86,18 +101,21 @@ public final class CompareCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
-        if (out.toString().isEmpty() || (Files.exists(out) && !Files.isDirectory(out))) {
-            err.println("dropit compare: --out " + (out.toString().isEmpty() ? "is empty; give the grid's directory" : out + " is a file, not a directory"));
+        String bad = out.toString().isEmpty() ? "is empty; give the grid's directory"
+                : Files.exists(out) && !Files.isDirectory(out) ? "is a file, not a directory"
+                : Files.exists(out.resolve(Trainer.CONFIG)) ? "is a run directory of dropit train, not a grid; choose another" : null;
+        if (bad != null) {
+            err.println("dropit compare: --out " + (out.toString().isEmpty() ? "" : out + " ") + bad);
             err.flush();
             return 2;
         }
         // Every run already there must have been made with these settings, finished or not: the table's title
-        // states them, and a finished run is otherwise never read again.
+        // states them, and a finished run is otherwise never read again. Checked here, before any work, and again
+        // under each run's claim (another process may have made it meanwhile).
         for (TrainConfig cfg : grid) {
-            Path c = out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.CONFIG);
-            if (Files.exists(c) && !MiniJson.read(c, TrainConfig::fromJson).equals(cfg)) {
-                err.println("dropit compare: " + c.getParent() + " holds a run with other settings (" + c + "); use another --out"
-                        + " or the settings it was made with");
+            String other = otherSettings(cfg);
+            if (other != null) {
+                err.println("dropit compare: " + other);
                 err.flush();
                 return 2;
             }
@@ -114,6 +132,12 @@ public final class CompareCommand implements Callable<Integer> {
                 String name = runName(cfg.gamma(), cfg.seed());
                 String pos = pass == 0 ? i + "/" + grid.size() : "held " + i + "/" + held.size();
                 if (Files.exists(out.resolve(name).resolve(Trainer.RESULT))) {
+                    String other = otherSettings(cfg);
+                    if (other != null) {
+                        err.println("dropit compare: " + other);
+                        err.flush();
+                        return 2;
+                    }
                     o.printf(Locale.ROOT, "== run %s: %s already finished, skipped%n", pos, name);
                     o.flush();
                     continue;
@@ -133,16 +157,22 @@ public final class CompareCommand implements Callable<Integer> {
         }
         List<Row> rows = new ArrayList<>();
         for (TrainConfig cfg : grid) {
-            Map<String, Object> r = MiniJson.parseObject(Files.readString(out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.RESULT)));
-            rows.add(new Row(cfg.gamma(), cfg.seed(), MiniJson.num(r, "test_acc"), MiniJson.lng(r, "held_bytes_dropit"),
-                    MiniJson.lng(r, "held_bytes_plain")));
+            String other = otherSettings(cfg); // a run another process finished while this one waited
+            if (other != null) {
+                err.println("dropit compare: " + other);
+                err.flush();
+                return 2;
+            }
+            rows.add(MiniJson.read(out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.RESULT),
+                    r -> new Row(cfg.gamma(), cfg.seed(), MiniJson.num(r, "test_acc"), MiniJson.lng(r, "held_bytes_dropit"),
+                            MiniJson.lng(r, "held_bytes_plain"))));
         }
         writeTables(rows, o);
         return 0;
     }
 
     /** Trains (or resumes, or skips if another process just finished it) one run this process has claimed; the exit code. */
-    private int runOne(TrainConfig cfg, String pos, PrintWriter o, PrintWriter err, boolean terminal) throws java.io.IOException {
+    private int runOne(TrainConfig cfg, String pos, PrintWriter o, PrintWriter err, boolean terminal) throws IOException {
         Path dir = out.resolve(runName(cfg.gamma(), cfg.seed()));
         Path result = dir.resolve(Trainer.RESULT);
         if (Files.exists(result)) {
@@ -155,11 +185,12 @@ public final class CompareCommand implements Callable<Integer> {
         Trainer t;
         try {
             if (Files.exists(dir.resolve(Trainer.CONFIG))) {
-                TrainConfig had = TrainConfig.fromJson(MiniJson.parseObject(Files.readString(dir.resolve(Trainer.CONFIG))));
-                if (!had.equals(cfg))
-                    throw new IllegalArgumentException(dir + " holds a run with other settings (" + dir.resolve(Trainer.CONFIG)
-                            + "); use another --out or remove it");
-                t = hasCheckpoint(dir) ? Trainer.resume(dir, opts.dataDir, o, terminal) : restart(dir, cfg, o, terminal);
+                String other = otherSettings(cfg);
+                if (other != null) throw new IllegalArgumentException(other);
+                // Started over only when it holds no complete checkpoint at all (it stopped before its first); one with
+                // a checkpoint, even if only best is usable, is resumed, or refused with resume's own account of what
+                // is wrong: nothing that could continue the run is deleted.
+                t = anyCheckpoint(dir) ? Trainer.resume(dir, opts.dataDir, o, terminal) : restart(dir, cfg, o, terminal);
             } else {
                 t = Trainer.start(cfg, dir, opts.dataDir, o, terminal);
             }
@@ -169,28 +200,56 @@ public final class CompareCommand implements Callable<Integer> {
             return 2;
         }
         int code = TrainCommand.runWithInterruptHook(t, err);
+        if (code == 130) {
+            err.println("dropit compare: stopped in run " + dir.getFileName() + "; the same dropit compare command continues the grid");
+            err.flush();
+            return code;
+        }
         if (code != 0 || !Files.exists(result)) {
             err.println("dropit compare: run " + dir.getFileName() + " did not finish (exit " + code + "); stopping the grid");
             err.flush();
-            return code == 130 || code == 2 || code == 3 ? code : 1;
+            return code == 2 || code == 3 ? code : 1;
         }
         return 0;
     }
 
-    private static boolean hasCheckpoint(Path dir) {
-        return Files.isRegularFile(dir.resolve("checkpoints/last/" + Trainer.STATE_FILE))
-                || Files.isRegularFile(dir.resolve("checkpoints/last.prev/" + Trainer.STATE_FILE));
+    private static boolean anyCheckpoint(Path dir) {
+        for (String c : new String[]{"last", "last.prev", "best", "best.prev"})
+            if (Files.isRegularFile(dir.resolve("checkpoints").resolve(c).resolve(Trainer.STATE_FILE))) return true;
+        return false;
+    }
+
+    /**
+     * Null when the run directory of cfg holds no run or one made with cfg's settings; otherwise what differs, as
+     * the message refusing it.
+     */
+    private String otherSettings(TrainConfig cfg) throws IOException {
+        Path c = out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.CONFIG);
+        if (!Files.exists(c)) return null;
+        TrainConfig had = MiniJson.read(c, TrainConfig::fromJson);
+        if (had.equals(cfg)) return null;
+        List<String> diff = new ArrayList<>();
+        try {
+            for (RecordComponent rc : TrainConfig.class.getRecordComponents()) {
+                Object a = rc.getAccessor().invoke(had), b = rc.getAccessor().invoke(cfg);
+                if (!a.equals(b)) diff.add(rc.getName() + " " + a + " there, " + b + " here");
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+        return c.getParent() + " holds a run made with other settings (" + String.join("; ", diff) + "; " + c
+                + "); use another --out, or the settings it was made with";
     }
 
     /** A run that stopped before its first checkpoint: start it over in the same directory (this process's lock file stays). */
-    private Trainer restart(Path dir, TrainConfig cfg, PrintWriter o, boolean terminal) throws java.io.IOException {
+    private Trainer restart(Path dir, TrainConfig cfg, PrintWriter o, boolean terminal) throws IOException {
         try (var entries = Files.list(dir)) {
             for (Path p : entries.toList()) if (!p.getFileName().toString().equals(Trainer.LOCK_FILE)) AtomicFiles.deleteTree(p);
         }
         return Trainer.start(cfg, dir, opts.dataDir, o, terminal);
     }
 
-    private void writeTables(List<Row> rows, PrintWriter o) throws java.io.IOException {
+    private void writeTables(List<Row> rows, PrintWriter o) throws IOException {
         Map<Double, List<Row>> byGamma = new LinkedHashMap<>();
         for (Row r : rows) byGamma.computeIfAbsent(r.gamma(), k -> new ArrayList<>()).add(r);
         StringBuilder md = new StringBuilder(), csv = new StringBuilder();

@@ -60,7 +60,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of model init, data order, validation split and DropIT's random strategy (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--out", paramLabel = "RUN-DIR", description = "Run directory to create (default: runs/<time>-<model>-g<γ>).")
+    @Option(names = "--out", paramLabel = "RUN-DIR", description = "Run directory to create: a new or empty directory (default: runs/<time>-<model>-g<γ>-s<seed>).")
     Path out;
 
     @Option(names = "--resume", paramLabel = "RUN-DIR",
@@ -105,7 +105,7 @@ public final class TrainCommand implements Callable<Integer> {
                 created = resume == null && !Files.exists(dir);
                 // A run to resume is claimed before its checks, so that no other process changes it in between; a new
                 // one after them (they refuse a directory holding anything, and the claim would leave its lock file).
-                if (resume != null && Files.isDirectory(dir)) claim = claim(dir, opt);
+                if (resume != null && Files.isRegularFile(dir.resolve(Trainer.CONFIG))) claim = claim(dir, opt); // no lock file in a non-run
                 trainer = resume != null ? Trainer.resume(dir, opts.dataDir, pw, terminal) : Trainer.start(cfg, dir, opts.dataDir, pw, terminal);
                 if (resume == null) claim = claim(dir, opt);
             } catch (IllegalArgumentException e) {
@@ -212,8 +212,15 @@ public final class TrainCommand implements Callable<Integer> {
         return e.toString();
     }
 
+    /**
+     * runs/&lt;time&gt;-&lt;model&gt;-g&lt;γ&gt;-s&lt;seed&gt;, with -2, -3, ... appended while that is taken (runs started in the
+     * same second).
+     */
     static Path defaultRunDir(TrainConfig cfg) {
         String t = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
-        return Path.of("runs", t + "-" + cfg.model() + "-g" + CompareCommand.gammaName(cfg.gamma()));
+        String name = t + "-" + cfg.model() + "-g" + CompareCommand.gammaName(cfg.gamma()) + "-s" + cfg.seed();
+        Path p = Path.of("runs", name);
+        for (int i = 2; Files.exists(p); i++) p = Path.of("runs", name + "-" + i);
+        return p;
     }
 }

@@ -109,7 +109,7 @@ public final class TrainOptions {
         };
         checkThreads();
         return new TrainConfig(model, dataset, epochs, batchSize, optimizer, lr, minLr, warmup, weightDecay, momentum,
-                labelSmoothing, gamma, s, f, seed, trainLimit, testLimit, valSize, backend, aug);
+                labelSmoothing, gamma + 0.0 /* -0 is 0 */, s, f, seed, trainLimit, testLimit, valSize, backend, aug);
     }
 
     /** Checks --threads and applies it to the CPU backend's worker pool. */

@@ -178,6 +178,16 @@ class TrainCommandTest {
     static final List<String> TINY_MINI = List.of("--dataset", "fashion-mnist-mini", "--model", "vit-fmnist", "--batch-size", "4",
             "--train-limit", "16", "--val-size", "0", "--test-limit", "8", "--epochs", "2", "--warmup", "2steps");
 
+    static void copyTree(Path from, Path to) throws Exception {
+        try (var all = Files.walk(from)) {
+            for (Path p : all.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(t);
+                else Files.copy(p, t);
+            }
+        }
+    }
+
     /** Rewrites a run directory's config.json as the code before --augment wrote it: without the augment field. */
     static void dropAugmentField(Path runDir) throws Exception {
         Path c = runDir.resolve(Trainer.CONFIG);
@@ -276,10 +286,19 @@ class TrainCommandTest {
         Object[] c = execute(other);
         assertEquals(2, c[0], (String) c[2]);
         assertTrue(((String) c[2]).contains("other settings") && ((String) c[2]).contains("g0-s1"), (String) c[2]);
+        assertTrue(((String) c[2]).contains("lr 0.001 there, 0.005 here"), (String) c[2]);
         assertEquals(table, Files.readString(dir.resolve("compare.md")));
         Object[] twice = execute("compare", "--out", dir.toString(), "--gammas", "0.5,0,0.50");
         assertEquals(2, twice[0], (String) twice[2]);
         assertTrue(((String) twice[2]).contains("--gammas lists γ 0.5 twice"), (String) twice[2]);
+        Object[] zeros = execute("compare", "--out", dir.toString(), "--gammas", "0,-0");
+        assertEquals(2, zeros[0], (String) zeros[2]);
+        assertTrue(((String) zeros[2]).contains("--gammas lists γ 0 twice"), (String) zeros[2]);
+        // a grid directory that cannot be made is one line naming it, not a stack trace
+        Path file = Files.writeString(tmp.resolve("a-file"), "kept");
+        Object[] io = execute("compare", "--gammas", "0", "--seeds", "1", "--out", file.resolve("sub").toString());
+        assertEquals(1, io[0], (String) io[2]);
+        assertTrue(((String) io[2]).contains(file.toString()) && !((String) io[2]).contains("Exception"), (String) io[2]);
     }
 
     @Test
@@ -328,6 +347,13 @@ class TrainCommandTest {
         }
         assertFalse(Files.exists(Path.of(Trainer.CONFIG)), "a run was written into the working directory");
 
+        // --resume of a directory that is no run writes nothing into it
+        Object[] nr = execute("train", "--resume", busy.toString());
+        assertEquals(2, nr[0], (String) nr[2]);
+        try (var l = Files.list(busy)) {
+            assertEquals(List.of("mine.txt"), l.map(p -> p.getFileName().toString()).toList());
+        }
+
         // a run stopped after epoch 1's checkpoint (4 steps an epoch)
         Path run = tmp.resolve("run");
         List<String> a = new ArrayList<>(List.of("train", "--out", run.toString(), "--stop-after-steps", "5"));
@@ -356,10 +382,43 @@ class TrainCommandTest {
         Object[] m = execute("train", "--resume", run.toString());
         assertEquals(2, m[0], (String) m[2]);
         assertTrue(((String) m[2]).contains("checkpoints/best"), (String) m[2]);
+        // nor does compare start such a run over (it used to delete it, best checkpoint and metrics too)
+        Path grid = tmp.resolve("grid-best"), inGrid = grid.resolve("g0-s1");
+        Files.createDirectories(grid);
+        copyTree(run, inGrid);
+        List<String> cmp = new ArrayList<>(List.of("compare", "--gammas", "0", "--seeds", "1", "--out", grid.toString()));
+        cmp.addAll(TINY_MINI);
+        Object[] cr = execute(cmp.toArray(String[]::new));
+        assertEquals(2, cr[0], (String) cr[2]);
+        assertTrue(((String) cr[2]).contains("checkpoints/best"), (String) cr[2]);
+        assertTrue(Files.isRegularFile(inGrid.resolve("checkpoints/best").resolve(Trainer.STATE_FILE)));
+        assertEquals(Files.readString(run.resolve("metrics.jsonl")), Files.readString(inGrid.resolve("metrics.jsonl")));
         // put back, it resumes and finishes
         Files.move(tmp.resolve("last-aside"), run.resolve("checkpoints/last"));
         Object[] ok = execute("train", "--resume", run.toString());
         assertEquals(0, ok[0], (String) ok[2]);
+    }
+
+    @Test
+    void aRunWhoseDirectoryIsDeletedWhileItTrainsStopsInsteadOfWritingANewOne() throws Exception {
+        Path dir = tmp.resolve("doomed");
+        List<String> args = tinyVit(dir);
+        args.set(args.indexOf("--epochs") + 1, "6");
+        CompletableFuture<Object[]> r = CompletableFuture.supplyAsync(() -> execute(args.toArray(String[]::new)));
+        Path metrics = dir.resolve("metrics.jsonl");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (!(Files.exists(metrics) && Files.size(metrics) > 0) && !r.isDone() && System.nanoTime() < deadline) Thread.sleep(5);
+        deleteTree(dir); // as rm -rf would, during epoch 1 of 6
+        Object[] res = r.get(5, TimeUnit.MINUTES);
+        assertEquals(1, res[0], res[1] + "\n" + res[2]);
+        assertTrue(((String) res[2]).contains("no longer this run's directory"), (String) res[2]);
+        assertFalse(Files.exists(dir), "the run made its directory again");
+    }
+
+    static void deleteTree(Path p) throws Exception {
+        try (var all = Files.walk(p)) {
+            for (Path q : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+        }
     }
 
     @Test

@@ -19,9 +19,10 @@ public final class AtomicFiles {
     public static void writeString(Path file, String text) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        // A fixed temp name (one writer per file: a run directory is claimed by one process), created with the
-        // umask's permissions like every other file of the run; Files.createTempFile would make it 0600.
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+        // A temp name of this process and thread (several compare processes may write one grid's table at once),
+        // created with the umask's permissions like every other file of the run; Files.createTempFile would make
+        // it 0600.
+        Path tmp = dir.resolve("." + file.getFileName() + "." + ProcessHandle.current().pid() + "-" + Thread.currentThread().threadId() + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));

@@ -234,13 +234,15 @@ public final class Trainer {
         LrSchedule schedule = new LrSchedule.WarmupCosine(cfg.lr(), cfg.warmupSteps(batches), totalSteps, cfg.minLr());
 
         // ---- fresh start or resume
-        Files.createDirectories(runDir);
+        // The directory was checked and claimed before: made again here only for a new run (a run to resume that
+        // vanished meanwhile is an error below, not a fresh directory).
+        if (!resume) Files.createDirectories(runDir);
         TrainerState st;
         if (resume) {
             Path ck = lastCheckpoint(runDir);
-            st = MiniJson.read(ck.resolve(STATE_FILE), TrainerState::fromJson);
             Map<String, String> mm, om;
             try {
+                st = MiniJson.read(ck.resolve(STATE_FILE), TrainerState::fromJson);
                 mm = Checkpoints.load(model, ck.resolve(MODEL_FILE));
                 om = Checkpoints.loadOptimizer(opt, Checkpoints.optimizerPath(ck.resolve(MODEL_FILE)));
             } catch (IOException e) {
@@ -399,6 +401,7 @@ public final class Trainer {
         Result r = finish(Outcome.DONE, "done", lastTest, bestVal, bestEpoch, bestTest, globalStep, totalSecs, plain, withDropit);
         Map<String, Object> json = r.toJson(cfg);
         json.put("expected_held_bytes_dropit", hm.expectedDropit());
+        requireOwnDirectory();
         AtomicFiles.writeString(runDir.resolve(RESULT), MiniJson.write(json) + "\n");
         String summary = summary(r, hm, (System.nanoTime() - t0) / 1e9);
         AtomicFiles.writeString(runDir.resolve("summary.txt"), summary);
@@ -415,6 +418,7 @@ public final class Trainer {
 
     private Result finish(Outcome o, String msg, double test, double bestVal, int bestEpoch, double bestTest, long steps,
                           double secs, long plain, long dropit) throws IOException {
+        requireOwnDirectory();
         writeCurvePlots();
         return new Result(o, msg, test, bestVal, bestEpoch, bestTest, steps, secs, plain, dropit, peakHeap());
     }
@@ -474,6 +478,7 @@ public final class Trainer {
      * complete checkpoint under {@code <name>} or {@code <name>.prev}.
      */
     private void saveCheckpoint(String name, Optimizer opt, TrainerState st) throws IOException {
+        requireOwnDirectory();
         Path dir = runDir.resolve("checkpoints"), tmp = dir.resolve(name + ".tmp");
         try {
             AtomicFiles.deleteTree(tmp);
@@ -483,31 +488,50 @@ public final class Trainer {
             Checkpoints.saveOptimizer(Checkpoints.optimizerPath(tmp.resolve(MODEL_FILE)), opt);
             AtomicFiles.writeString(tmp.resolve(STATE_FILE), MiniJson.write(st.toJson()) + "\n");
         } catch (IOException e) {
-            // e.g. a full disk: the half-written copy goes, the previous checkpoint stays where it was
-            try {
-                AtomicFiles.deleteTree(tmp);
-            } catch (IOException ignored) {
-                // the message below matters more
-            }
-            throw new IOException("could not write checkpoint " + dir.resolve(name) + " (the previous one, if any, is kept): "
-                    + (e instanceof FileSystemException f && f.getReason() != null ? f.getFile() + ": " + f.getReason() : e.getMessage()), e);
+            throw checkpointFailed(tmp, dir.resolve(name), e);
         }
         swapIn(dir, name);
     }
 
     private void copyCheckpoint(String from, String to) throws IOException {
         Path dir = runDir.resolve("checkpoints"), src = dir.resolve(from), tmp = dir.resolve(to + ".tmp");
-        AtomicFiles.deleteTree(tmp);
-        Files.createDirectories(tmp);
-        try (var files = Files.list(src)) {
-            for (Path f : files.toList()) {
-                Path t = tmp.resolve(f.getFileName());
-                Files.copy(f, t, StandardCopyOption.REPLACE_EXISTING);
-                AtomicFiles.fsyncFile(t);
+        try {
+            AtomicFiles.deleteTree(tmp);
+            Files.createDirectories(tmp);
+            try (var files = Files.list(src)) {
+                for (Path f : files.toList()) {
+                    Path t = tmp.resolve(f.getFileName());
+                    Files.copy(f, t, StandardCopyOption.REPLACE_EXISTING);
+                    AtomicFiles.fsyncFile(t);
+                }
             }
+            AtomicFiles.fsyncDir(tmp);
+        } catch (IOException e) {
+            throw checkpointFailed(tmp, dir.resolve(to), e);
         }
-        AtomicFiles.fsyncDir(tmp);
         swapIn(dir, to);
+    }
+
+    /** Removes a half-written checkpoint copy and says which checkpoint could not be written, and why. */
+    private static IOException checkpointFailed(Path tmp, Path target, IOException e) {
+        // e.g. a full disk: the half-written copy goes, the previous checkpoint stays where it was
+        try {
+            AtomicFiles.deleteTree(tmp);
+        } catch (IOException ignored) {
+            // the message below matters more
+        }
+        return new IOException("could not write checkpoint " + target + " (the previous one, if any, is kept): "
+                + (e instanceof FileSystemException f && f.getReason() != null ? f.getFile() + ": " + f.getReason() : e.getMessage()), e);
+    }
+
+    /**
+     * Stops the run when its directory is no longer the one it started in (deleted, moved or replaced while it
+     * trained): writing on would make a directory, or mix this run's files into another's.
+     */
+    private void requireOwnDirectory() throws IOException {
+        if (!Files.isRegularFile(runDir.resolve(CONFIG)) || !cfg.equals(MiniJson.read(runDir.resolve(CONFIG), TrainConfig::fromJson)))
+            throw new IOException(runDir + " is no longer this run's directory (its " + CONFIG + " was removed or replaced"
+                    + " while it trained); stopping without writing there");
     }
 
     private static void swapIn(Path dir, String name) throws IOException {
