@@ -73,6 +73,11 @@ public final class CompareCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             return grid(spec.commandLine().getOut(), err);
+        } catch (IllegalArgumentException e) {
+            // a bad option, or a grid directory these options cannot use
+            err.println("dropit compare: " + e.getMessage());
+            err.flush();
+            return 2;
         } catch (IOException e) {
             // a file of the grid that cannot be read or written: one line naming it, as train says it
             err.println("dropit compare: " + TrainCommand.describe(e));
@@ -83,43 +88,26 @@ public final class CompareCommand implements Callable<Integer> {
 
     private int grid(PrintWriter o, PrintWriter err) throws IOException {
         List<TrainConfig> grid = new ArrayList<>();
-        try {
-            if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
-            if (gammas.isEmpty()) throw new IllegalArgumentException("--gammas needs at least one value");
-            Set<Double> seen = new HashSet<>();
-            for (int i = 0; i < gammas.size(); i++) {
-                double g = gammas.get(i) + 0.0; // -0 is 0: the same run directory
-                gammas.set(i, g);
-                if (!(g >= 0 && g <= 1)) throw new IllegalArgumentException("--gammas: each γ must be in [0, 1], got " + g);
-                if (!seen.add(g)) throw new IllegalArgumentException("--gammas lists γ " + gammaName(g) + " twice");
-            }
-            // Seed-major order: a grid stopped part-way already compares every γ on the seeds it finished.
-            for (int s = 0; s < seeds; s++)
-                for (double g : gammas) grid.add(opts.toConfig(g, firstSeed + s));
-        } catch (IllegalArgumentException e) {
-            err.println("dropit compare: " + e.getMessage());
-            err.flush();
-            return 2;
+        if (seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + seeds);
+        if (gammas.isEmpty()) throw new IllegalArgumentException("--gammas needs at least one value");
+        Set<Double> seen = new HashSet<>();
+        for (int i = 0; i < gammas.size(); i++) {
+            double g = gammas.get(i) + 0.0; // -0 is 0: the same run directory
+            gammas.set(i, g);
+            if (!(g >= 0 && g <= 1)) throw new IllegalArgumentException("--gammas: each γ must be in [0, 1], got " + g);
+            if (!seen.add(g)) throw new IllegalArgumentException("--gammas lists γ " + gammaName(g) + " twice");
         }
+        // Seed-major order: a grid stopped part-way already compares every γ on the seeds it finished.
+        for (int s = 0; s < seeds; s++)
+            for (double g : gammas) grid.add(opts.toConfig(g, firstSeed + s));
         String bad = out.toString().isEmpty() ? "is empty; give the grid's directory"
                 : Files.exists(out) && !Files.isDirectory(out) ? "is a file, not a directory"
                 : Files.exists(out.resolve(Trainer.CONFIG)) ? "is a run directory of dropit train, not a grid; choose another" : null;
-        if (bad != null) {
-            err.println("dropit compare: --out " + (out.toString().isEmpty() ? "" : out + " ") + bad);
-            err.flush();
-            return 2;
-        }
+        if (bad != null) throw new IllegalArgumentException("--out " + (out.toString().isEmpty() ? "" : out + " ") + bad);
         // Every run already there must have been made with these settings, finished or not: the table's title
         // states them, and a finished run is otherwise never read again. Checked here, before any work, and again
         // under each run's claim (another process may have made it meanwhile).
-        for (TrainConfig cfg : grid) {
-            String other = otherSettings(cfg);
-            if (other != null) {
-                err.println("dropit compare: " + other);
-                err.flush();
-                return 2;
-            }
-        }
+        for (TrainConfig cfg : grid) requireSameSettings(cfg);
         Files.createDirectories(out);
         boolean terminal = System.console() != null;
         // First pass: every run no other process holds; then the runs that were held, each once its holder lets go
@@ -132,12 +120,7 @@ public final class CompareCommand implements Callable<Integer> {
                 String name = runName(cfg.gamma(), cfg.seed());
                 String pos = pass == 0 ? i + "/" + grid.size() : "held " + i + "/" + held.size();
                 if (Files.exists(out.resolve(name).resolve(Trainer.RESULT))) {
-                    String other = otherSettings(cfg);
-                    if (other != null) {
-                        err.println("dropit compare: " + other);
-                        err.flush();
-                        return 2;
-                    }
+                    requireSameSettings(cfg);
                     o.printf(Locale.ROOT, "== run %s: %s already finished, skipped%n", pos, name);
                     o.flush();
                     continue;
@@ -157,12 +140,7 @@ public final class CompareCommand implements Callable<Integer> {
         }
         List<Row> rows = new ArrayList<>();
         for (TrainConfig cfg : grid) {
-            String other = otherSettings(cfg); // a run another process finished while this one waited
-            if (other != null) {
-                err.println("dropit compare: " + other);
-                err.flush();
-                return 2;
-            }
+            requireSameSettings(cfg); // a run another process finished while this one waited
             rows.add(MiniJson.read(out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.RESULT),
                     r -> new Row(cfg.gamma(), cfg.seed(), MiniJson.num(r, "test_acc"), MiniJson.lng(r, "held_bytes_dropit"),
                             MiniJson.lng(r, "held_bytes_plain"))));
@@ -183,21 +161,14 @@ public final class CompareCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "== run %s: %s%n", pos, dir.getFileName());
         o.flush();
         Trainer t;
-        try {
-            if (Files.exists(dir.resolve(Trainer.CONFIG))) {
-                String other = otherSettings(cfg);
-                if (other != null) throw new IllegalArgumentException(other);
-                // Started over only when it holds no complete checkpoint at all (it stopped before its first); one with
-                // a checkpoint, even if only best is usable, is resumed, or refused with resume's own account of what
-                // is wrong: nothing that could continue the run is deleted.
-                t = anyCheckpoint(dir) ? Trainer.resume(dir, opts.dataDir, o, terminal) : restart(dir, cfg, o, terminal);
-            } else {
-                t = Trainer.start(cfg, dir, opts.dataDir, o, terminal);
-            }
-        } catch (IllegalArgumentException e) {
-            err.println("dropit compare: " + e.getMessage());
-            err.flush();
-            return 2;
+        if (Files.exists(dir.resolve(Trainer.CONFIG))) {
+            requireSameSettings(cfg);
+            // Started over only when it holds no complete checkpoint at all (it stopped before its first); one with
+            // a checkpoint, even if only best is usable, is resumed, or refused with resume's own account of what is
+            // wrong: nothing that could continue the run is deleted.
+            t = anyCheckpoint(dir) ? Trainer.resume(dir, opts.dataDir, o, terminal) : restart(dir, cfg, o, terminal);
+        } else {
+            t = Trainer.start(cfg, dir, opts.dataDir, o, terminal);
         }
         int code = TrainCommand.runWithInterruptHook(t, err);
         if (code == 130) {
@@ -219,15 +190,12 @@ public final class CompareCommand implements Callable<Integer> {
         return false;
     }
 
-    /**
-     * Null when the run directory of cfg holds no run or one made with cfg's settings; otherwise what differs, as
-     * the message refusing it.
-     */
-    private String otherSettings(TrainConfig cfg) throws IOException {
+    /** Refuses a run directory of cfg that holds a run made with other settings, naming what differs. */
+    private void requireSameSettings(TrainConfig cfg) throws IOException {
         Path c = out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.CONFIG);
-        if (!Files.exists(c)) return null;
+        if (!Files.exists(c)) return;
         TrainConfig had = MiniJson.read(c, TrainConfig::fromJson);
-        if (had.equals(cfg)) return null;
+        if (had.equals(cfg)) return;
         List<String> diff = new ArrayList<>();
         try {
             for (RecordComponent rc : TrainConfig.class.getRecordComponents()) {
@@ -237,8 +205,8 @@ public final class CompareCommand implements Callable<Integer> {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
         }
-        return c.getParent() + " holds a run made with other settings (" + String.join("; ", diff) + "; " + c
-                + "); use another --out, or the settings it was made with";
+        throw new IllegalArgumentException(c.getParent() + " holds a run made with other settings (" + String.join("; ", diff)
+                + "; " + c + "); use another --out, or the settings it was made with");
     }
 
     /** A run that stopped before its first checkpoint: start it over in the same directory (this process's lock file stays). */
