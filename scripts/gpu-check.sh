@@ -11,24 +11,41 @@ set -uo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAVA="$DIR/jre/bin/java"
 [[ -x "$JAVA" ]] || JAVA="${JAVA_HOME:-/usr}/bin/java"
-J=("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -cp "$DIR/lib/*")
-OUT="$(mktemp -d)"
+J=("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
+   --sun-misc-unsafe-memory-access=allow -Xmx16g -cp "$DIR/lib/*")
+# The logs go to $OUT when the caller gives one (the device tool returns what is written there), else to a temp dir.
+OUT="${OUT:-$(mktemp -d)}"
+mkdir -p "$OUT"
+# NVRTC and cuBLAS may sit only in the CUDA toolkit's or PyTorch's own folders, off the loader's path: put the first
+# folder holding each on LD_LIBRARY_PATH (the driver's libcuda.so.1 is on the path wherever there is a GPU). Without
+# them the backend uses its shipped PTX and its own GEMM, and the cuBLAS column reads NA.
+for lib in 'libnvrtc.so.1[0-9]' 'libcublas.so.1[0-9]'; do
+    found="$(timeout 30 find /usr/local/cuda /usr/local /opt /usr/lib -name "$lib" -print -quit 2>/dev/null || true)"
+    [[ -n "$found" ]] && export LD_LIBRARY_PATH="$(dirname "$found")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+done
 T0=$SECONDS
 row() { printf '%-44s %14s %14s %10s\n' "$@"; }
 
 echo "== gpu-check: $(date -u +%FT%TZ) on $(hostname)"
+echo "gpu-check: LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
 # 1. op self-check on CUDA
 timeout 120 "${J[@]}" io.github.dropitjvm.tensor.cuda.DeviceCheck ops cuda > "$OUT/ops-cuda.txt" 2>&1
 rc=$?
-grep -v '^WARNING' "$OUT/ops-cuda.txt" | grep -E 'device check|FAIL' 
-if grep -q "not available on this machine" "$OUT/ops-cuda.txt"; then
-    echo "gpu-check: no CUDA device: $(grep -o "backend 'cuda' is not available.*" "$OUT/ops-cuda.txt" | head -1)"
-    echo "gpu-check: running the CPU parts only (the bundle's own self-check on the CPU backend):"
-    timeout 120 "${J[@]}" io.github.dropitjvm.tensor.cuda.DeviceCheck ops cpu 2>&1 | grep -E 'device check'
-    echo "gpu-check: FAILED: no CUDA device (exit 2)"
-    exit 2
+grep -v '^WARNING' "$OUT/ops-cuda.txt" | grep -E 'device check|FAIL'
+if grep -q "device check: FAILED" "$OUT/ops-cuda.txt"; then
+    if grep -q -E "libcuda\.so\.1 not found|no CUDA device" "$OUT/ops-cuda.txt"; then
+        echo "gpu-check: no CUDA device: $(grep -o "backend 'cuda' is not available.*" "$OUT/ops-cuda.txt" | head -1)"
+        echo "gpu-check: running the CPU parts only (the bundle's own self-check on the CPU backend):"
+        timeout 120 "${J[@]}" io.github.dropitjvm.tensor.cuda.DeviceCheck ops cpu 2>&1 | grep -E 'device check'
+        echo "gpu-check: FAILED: no CUDA device (exit 2)"
+        exit 2
+    fi
+    # a device is there but the backend did not start (module load, JIT, cuBLAS...): the whole log says why
+    echo "gpu-check: FAILED: the CUDA backend did not start; its log:"
+    grep -v '^WARNING' "$OUT/ops-cuda.txt"
+    exit 1
 fi
 OPS_CUDA="$(grep -o '[0-9]* passed, [0-9]* failed' "$OUT/ops-cuda.txt" | tail -1)"
 OPS_CL="no NVIDIA OpenCL driver"
@@ -49,7 +66,7 @@ step() { # backend steps warmup file
         --steps "$2" --warmup "$3" --json > "$4" 2>&1
 }
 step cuda 10 3 "$OUT/step-cuda.json" 120; grep '"bench"' "$OUT/step-cuda.json" || tail -3 "$OUT/step-cuda.json"
-if (( SECONDS - T0 < 150 )); then step cpu 3 1 "$OUT/step-cpu.json" 90; grep '"bench"' "$OUT/step-cpu.json"; fi
+if (( SECONDS - T0 < 150 )); then step cpu 3 1 "$OUT/step-cpu.json" 60; grep '"bench"' "$OUT/step-cpu.json"; fi
 jv() { grep -o "\"$1\":[0-9.eE+-]*" "$2" 2>/dev/null | head -1 | cut -d: -f2; }
 
 # 4. PyTorch eager, TF32 off, same model shape (ViT 32px, patch 4, dim 192, depth 12, 3 heads, MLP 768, cls token)

@@ -11,7 +11,8 @@
 #   scripts/grid.sh status RESULTS  each grid's last lines and finished runs
 #   scripts/grid.sh stage RESULTS   (grids stopped) in RESULTS' git repository: stage each grid's results, force-add
 #                                   the last checkpoint of a run not yet finished (these machines keep nothing
-#                                   between sessions) and unstage the checkpoints of runs that finished
+#                                   between sessions), unstage the checkpoints of runs that finished and gzip
+#                                   their metrics.jsonl (metrics.jsonl.gz; zcat reads it)
 #
 # Run start from a clone of its own (e.g. git clone <main> /work/gridrun) so that building main does not change the
 # code under a running grid; RESULTS is then main's results/ directory.
@@ -96,6 +97,11 @@ stage)
     cd "$R"
     for g in "${GRIDS[@]}"; do
         [[ -d $g ]] || continue
+        # A finished run's per-step log is read by people only: kept gzipped (a fifth of the size), the working tree
+        # stays small enough to travel to a device machine (64 MiB with the GPU bundle; scripts/gpu-pack.sh).
+        for m in "$g"/*/metrics.jsonl; do
+            if [[ -f $m && -f $(dirname "$m")/result.json ]]; then gzip -9 -n -f "$m"; fi
+        done
         git add -A "$g"
         for run in "$g"/*/; do
             run="${run%/}"

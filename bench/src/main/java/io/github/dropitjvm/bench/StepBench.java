@@ -139,9 +139,15 @@ public final class StepBench implements Callable<Integer> {
         }
     }
 
+    /**
+     * One step's wall time. A device backend queues kernels and a step reads nothing back, so the clock stops only
+     * once the device has run them, and starts once the work queued before has run (else it is charged here).
+     */
     private static double time(Module m, Sgd opt, BenchModels.Batch b) {
+        b.x().backend().synchronize();
         long t0 = System.nanoTime();
         BenchModels.step(m, opt, b);
+        b.x().backend().synchronize();
         return (System.nanoTime() - t0) / 1e6;
     }
 }

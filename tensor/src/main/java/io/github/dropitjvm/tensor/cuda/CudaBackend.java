@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -56,6 +57,8 @@ public final class CudaBackend extends DeviceBackend {
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final Optional<Cuda.Cublas> cublas;
     private final MemorySegment cublasHandle;
+    /** Why a libcublas that loaded is not used, or null. */
+    private final String cublasFailure;
     private volatile boolean useCublas;
 
     // ------------------------------------------------------------------ discovery and creation
@@ -177,19 +180,27 @@ public final class CudaBackend extends DeviceBackend {
                 drv.call(drv.memFree, "cuMemFree", ptr);
             }
         }, Long.getLong("dropit.cuda.cacheBytes", 1L << 30), Long.getLong("dropit.cuda.collectBytes", 2L << 30));
-        cublas = Cuda.Cublas.load();
+        Optional<Cuda.Cublas> cb = Cuda.Cublas.load();
         MemorySegment handle = MemorySegment.NULL;
-        if (cublas.isPresent()) {
-            Cuda.Cublas cb = cublas.get();
+        String cublasFailure = null;
+        if (cb.isPresent()) {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment p = a.allocate(ADDRESS);
-                Cuda.Cublas.check(Cuda.invokeInt(cb.create, "cublasCreate", p), "cublasCreate");
+                Cuda.Cublas.check(Cuda.invokeInt(cb.get().create, "cublasCreate", p), "cublasCreate");
                 handle = p.get(ADDRESS, 0);
-                Cuda.Cublas.check(Cuda.invokeInt(cb.setStream, "cublasSetStream", handle, stream), "cublasSetStream");
+                Cuda.Cublas.check(Cuda.invokeInt(cb.get().setStream, "cublasSetStream", handle, stream), "cublasSetStream");
                 // CUBLAS_DEFAULT_MATH: full FP32, no TF32 tensor-core rounding, so results match the other backends.
-                Cuda.Cublas.check(Cuda.invokeInt(cb.setMathMode, "cublasSetMathMode", handle, Cuda.CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+                Cuda.Cublas.check(Cuda.invokeInt(cb.get().setMathMode, "cublasSetMathMode", handle, Cuda.CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+            } catch (IllegalStateException e) {
+                // a libcublas that loads but cannot start (e.g. built for a newer driver): the hand-written GEMM serves
+                cublasFailure = e.getMessage();
+                if (!handle.equals(MemorySegment.NULL)) Cuda.invokeInt(cb.get().destroy, "cublasDestroy", handle);
+                cb = Optional.empty();
+                handle = MemorySegment.NULL;
             }
         }
+        cublas = cb;
+        this.cublasFailure = cublasFailure;
         cublasHandle = handle;
         useCublas = cublas.isPresent() && !"kernel".equals(System.getProperty("dropit.cuda.gemm"));
     }
@@ -202,17 +213,29 @@ public final class CudaBackend extends DeviceBackend {
         }
     }
 
-    /** NVRTC for this device where available, else the shipped PTX; a JIT failure carries the driver's log. */
+    /**
+     * NVRTC for this device where available, else the shipped PTX; a JIT failure carries the driver's log. An NVRTC
+     * that loads but fails (a broken install, a compiler that rejects the source) falls back to the shipped PTX, and
+     * the origin line says why, since the shipped PTX alone runs on every device from sm_80 on.
+     */
     private MemorySegment loadModule(Arena a, int driverVersion, String[] origin) {
-        String ptx;
+        String ptx = null;
+        String nvrtcFailure = null;
         Optional<Cuda.Nvrtc> nvrtc = Cuda.Nvrtc.load();
         if (nvrtc.isPresent()) {
-            ptx = nvrtc.get().compile(CudaKernels.source(), "dropit.cu", major, minor);
-            origin[0] = "NVRTC (compute_" + major + minor + ")";
-        } else {
+            try {
+                ptx = nvrtc.get().compile(CudaKernels.source(), "dropit.cu", major, minor);
+                origin[0] = "NVRTC (compute_" + major + minor + ")";
+            } catch (IllegalStateException e) {
+                int oldestShipped = CudaKernels.SHIPPED_ARCHS[CudaKernels.SHIPPED_ARCHS.length - 1];
+                if (major * 10 + minor < oldestShipped) throw e; // no shipped PTX runs here either
+                nvrtcFailure = e.getMessage().lines().limit(4).collect(Collectors.joining(" | "));
+            }
+        }
+        if (ptx == null) {
             int arch = CudaKernels.shippedArchFor(major, minor);
             ptx = CudaKernels.shippedPtx(arch);
-            origin[0] = "shipped PTX sm_" + arch;
+            origin[0] = "shipped PTX sm_" + arch + (nvrtcFailure == null ? "" : " (NVRTC failed: " + nvrtcFailure + ")");
         }
         try {
             return loadPtx(a, ptx);
@@ -418,6 +441,7 @@ public final class CudaBackend extends DeviceBackend {
 
     @Override
     public String toString() {
-        return "cuda backend on " + description + " [" + kernelOrigin + (useCublas ? ", cuBLAS" : ", hand-written GEMM") + "]";
+        return "cuda backend on " + description + " [" + kernelOrigin + (useCublas ? ", cuBLAS" : ", hand-written GEMM")
+                + (cublasFailure == null ? "" : " (" + cublasFailure + ")") + "]";
     }
 }

@@ -44,6 +44,13 @@ typedef unsigned short u16;
 #define AS_U32(f) __float_as_uint(f)
 #define AS_F32(u) __uint_as_float(u)
 #define POPCOUNT(x) __popc(x)
+/* nvcc takes these from the host's math.h; NVRTC compiles without system headers and has neither. */
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+#ifndef NAN
+#define NAN __int_as_float(0x7fffffff)
+#endif
 #endif
 
 /* A strided view as the host packs it (128 bytes, all 64-bit): shape, strides in elements, offset, rank, numel. */

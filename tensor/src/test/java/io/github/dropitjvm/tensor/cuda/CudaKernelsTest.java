@@ -86,6 +86,22 @@ class CudaKernelsTest {
         compileWithNvcc("the whole kernel source", CudaKernels.source());
     }
 
+    /**
+     * NVRTC compiles without system headers, so the source must not lean on anything nvcc's host headers define
+     * (INFINITY and NAN once did). Runs where libnvrtc loads: on the loader's path, or named by dropit.cuda.nvrtc
+     * with libnvrtc-builtins beside it on LD_LIBRARY_PATH (.ci/run unpacks both where the machine holds the wheel).
+     */
+    @ParameterizedTest(name = "compute_{0}")
+    @ValueSource(ints = {80, 90})
+    void theWholeSourceCompilesWithNvrtc(int arch) {
+        Cuda.Nvrtc nvrtc = Cuda.Nvrtc.load().orElse(null);
+        Assumptions.assumeTrue(nvrtc != null, "CUDA's NVRTC (libnvrtc) not found: the NVRTC compile check cannot run");
+        String source = CudaKernels.source();
+        String ptx = nvrtc.compile(source, "dropit.cu", arch / 10, arch % 10);
+        assertTrue(ptx.contains(".target sm_" + arch), ptx.substring(0, Math.min(400, ptx.length())));
+        assertEquals(CudaKernels.kernelNames(source).stream().sorted().toList(), CudaKernels.entryNames(ptx).stream().sorted().toList());
+    }
+
     @Test
     void theCommittedPtxWasBuiltFromTheCurrentSource() {
         assertEquals(CudaKernels.sha256(CudaKernels.source()), CudaKernels.shippedSourceHash(),
