@@ -9,6 +9,7 @@
 #                                   one resumes from its checkpoint. Logs: grid.log (the grid's first worker), grid-2.log
 #   scripts/grid.sh stop RESULTS    SIGTERM both grids (each saves a mid-epoch checkpoint) and wait for them to exit
 #   scripts/grid.sh status RESULTS  each grid's last lines and finished runs
+#   scripts/grid.sh report RESULTS  each grid's compare.md (mean ± std per γ, Δ vs plain) from the runs finished so far
 #   scripts/grid.sh stage RESULTS   (grids stopped) in RESULTS' git repository: stage each grid's results, force-add
 #                                   the last checkpoint of a run not yet finished (these machines keep nothing
 #                                   between sessions), unstage the checkpoints of runs that finished and gzip
@@ -80,6 +81,13 @@ stop)
     for _ in $(seq 180); do pgrep -f "$(pattern "$R")" > /dev/null || { echo "grids stopped"; exit 0; }; sleep 1; done
     echo "grid.sh: a grid still writes into $R after 180 s" >&2
     exit 1
+    ;;
+report)
+    R="$(results "${2:-}")"
+    cd "$ROOT"
+    # compare --report: each grid's compare.md/.csv/.png from its finished runs, training nothing (safe while it runs)
+    ./dropit compare "${VIT[@]}" --out "$R/fashion-mnist-vit-fmnist" --report
+    ./dropit compare "${RESNET[@]}" --out "$R/fashion-mnist-resnet20" --report
     ;;
 status)
     R="$(results "${2:-}")"

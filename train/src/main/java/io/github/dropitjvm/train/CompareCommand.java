@@ -62,6 +62,10 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "Directory of the grid (one sub-directory per run).")
     Path out;
 
+    @Option(names = "--report", description = "Train nothing: write compare.md, compare.csv and compare.png from the runs finished so far,"
+            + " naming the runs still missing (the grid's options as for training it, so that they are checked against its runs).")
+    boolean report;
+
     @Mixin
     TrainOptions opts = new TrainOptions();
 
@@ -108,6 +112,7 @@ public final class CompareCommand implements Callable<Integer> {
         // states them, and a finished run is otherwise never read again. Checked here, before any work, and again
         // under each run's claim (another process may have made it meanwhile).
         for (TrainConfig cfg : grid) requireSameSettings(cfg);
+        if (report) return report(grid, o);
         Files.createDirectories(out);
         boolean terminal = System.console() != null;
         // First pass: every run no other process holds; then the runs that were held, each once its holder lets go
@@ -141,12 +146,31 @@ public final class CompareCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         for (TrainConfig cfg : grid) {
             requireSameSettings(cfg); // a run another process finished while this one waited
-            rows.add(MiniJson.read(out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.RESULT),
-                    r -> new Row(cfg.gamma(), cfg.seed(), MiniJson.num(r, "test_acc"), MiniJson.lng(r, "held_bytes_dropit"),
-                            MiniJson.lng(r, "held_bytes_plain"))));
+            rows.add(row(cfg));
         }
-        writeTables(rows, o);
+        writeTables(rows, List.of(), o);
         return 0;
+    }
+
+    /** --report: the tables of the runs finished so far, training nothing (no claim needed: result.json is written atomically). */
+    private int report(List<TrainConfig> grid, PrintWriter o) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (TrainConfig cfg : grid) {
+            if (Files.exists(out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.RESULT))) rows.add(row(cfg));
+            else missing.add(runName(cfg.gamma(), cfg.seed()));
+        }
+        if (rows.isEmpty())
+            throw new IllegalArgumentException("--report: no run of this grid has finished in " + out + " (no g<γ>-s<seed>/" + Trainer.RESULT + ")");
+        writeTables(rows, missing, o);
+        return 0;
+    }
+
+    /** The finished run of cfg, from its result.json. */
+    private Row row(TrainConfig cfg) throws IOException {
+        return MiniJson.read(out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.RESULT),
+                r -> new Row(cfg.gamma(), cfg.seed(), MiniJson.num(r, "test_acc"), MiniJson.lng(r, "held_bytes_dropit"),
+                        MiniJson.lng(r, "held_bytes_plain")));
     }
 
     /** Trains (or resumes, or skips if another process just finished it) one run this process has claimed; the exit code. */
@@ -217,15 +241,22 @@ public final class CompareCommand implements Callable<Integer> {
         return Trainer.start(cfg, dir, opts.dataDir, o, terminal);
     }
 
-    private void writeTables(List<Row> rows, PrintWriter o) throws IOException {
+    /** compare.md/.csv/.png of these finished runs; {@code missing} names the grid's runs not among them (a --report). */
+    private void writeTables(List<Row> rows, List<String> missing, PrintWriter o) throws IOException {
         Map<Double, List<Row>> byGamma = new LinkedHashMap<>();
         for (Row r : rows) byGamma.computeIfAbsent(r.gamma(), k -> new ArrayList<>()).add(r);
         StringBuilder md = new StringBuilder(), csv = new StringBuilder();
         TrainConfig c0 = opts.toConfig(0, firstSeed);
         md.append(String.format(Locale.ROOT, "# DropIT comparison: %s on %s, %d epochs, batch %d, %s%s, %d seed(s)%n%n",
                 c0.model(), c0.dataset(), c0.epochs(), c0.batchSize(), c0.strategy().id(), c0.augment() ? "" : ", no augmentation", seeds));
-        md.append("| γ | runs | test accuracy (%) | bytes held for backward (1 batch) | vs plain |\n|---|---|---|---|---|\n");
-        csv.append("gamma,runs,test_acc_mean,test_acc_std,held_bytes_mean,held_bytes_std,held_vs_plain\n");
+        if (!missing.isEmpty())
+            md.append(String.format(Locale.ROOT, "Partial: %d of %d runs finished; not yet: %s.%n%n", rows.size(), rows.size() + missing.size(),
+                    String.join(", ", missing)));
+        md.append("| γ | runs | test accuracy (%) | vs plain (points) | bytes held for backward (1 batch) | vs plain |\n|---|---|---|---|---|---|\n");
+        csv.append("gamma,runs,test_acc_mean,test_acc_std,held_bytes_mean,held_bytes_std,held_vs_plain,test_acc_vs_plain\n");
+        // accuracy against the plain runs' mean, where the grid has γ 0
+        List<Row> plainRows = byGamma.getOrDefault(0.0, List.of());
+        double plainAcc = plainRows.isEmpty() ? Double.NaN : mean(plainRows.stream().mapToDouble(r -> 100 * r.testAcc()).toArray());
         List<Double> xs = new ArrayList<>(), ys = new ArrayList<>(), es = new ArrayList<>();
         List<double[]> dots = new ArrayList<>();
         for (Map.Entry<Double, List<Row>> e : byGamma.entrySet()) {
@@ -234,10 +265,12 @@ public final class CompareCommand implements Callable<Integer> {
             double[] held = rs.stream().mapToDouble(Row::heldBytes).toArray();
             double[] plain = rs.stream().mapToDouble(Row::heldPlain).toArray();
             double ratio = mean(held) / mean(plain);
-            md.append(String.format(Locale.ROOT, "| %s | %d | %.2f ± %.2f | %s ± %s | %.1f%% |%n", gammaName(e.getKey()), rs.size(),
-                    mean(acc), std(acc), Plots.bytes(mean(held)), Plots.bytes(std(held)), 100 * ratio));
-            csv.append(String.format(Locale.ROOT, "%s,%d,%.4f,%.4f,%.1f,%.1f,%.4f%n", gammaName(e.getKey()), rs.size(),
-                    mean(acc), std(acc), mean(held), std(held), ratio));
+            double delta = mean(acc) - plainAcc;
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.2f ± %.2f | %s | %s ± %s | %.1f%% |%n", gammaName(e.getKey()), rs.size(),
+                    mean(acc), std(acc), Double.isNaN(delta) ? "–" : String.format(Locale.ROOT, "%+.2f", delta),
+                    Plots.bytes(mean(held)), Plots.bytes(std(held)), 100 * ratio));
+            csv.append(String.format(Locale.ROOT, "%s,%d,%.4f,%.4f,%.1f,%.1f,%.4f,%s%n", gammaName(e.getKey()), rs.size(),
+                    mean(acc), std(acc), mean(held), std(held), ratio, Double.isNaN(delta) ? "" : String.format(Locale.ROOT, "%.4f", delta)));
             xs.add(mean(held) / (1 << 20));
             ys.add(mean(acc));
             es.add(std(acc));

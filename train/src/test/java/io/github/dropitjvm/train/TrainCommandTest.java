@@ -294,6 +294,22 @@ class TrainCommandTest {
         Object[] zeros = execute("compare", "--out", dir.toString(), "--gammas", "0,-0");
         assertEquals(2, zeros[0], (String) zeros[2]);
         assertTrue(((String) zeros[2]).contains("--gammas lists γ 0 twice"), (String) zeros[2]);
+        // --report over a grid with more seeds than have run: the finished runs' table, the rest named, nothing trained
+        String[] more = java.util.Arrays.copyOf(args, args.length + 1);
+        more[4] = "2";
+        more[args.length] = "--report";
+        Object[] rep = execute(more);
+        assertEquals(0, rep[0], rep[1] + "\n" + rep[2]);
+        String partial = Files.readString(dir.resolve("compare.md"));
+        assertTrue(partial.contains("Partial: 2 of 4 runs finished; not yet: g0-s2, g0.5-s2."), partial);
+        assertTrue(partial.contains("| 0 | 1 |") && partial.contains("| +0.00 |"), partial);
+        assertFalse(Files.exists(dir.resolve("g0-s2")), "--report trained a run");
+        List<String> repCsv = Files.readAllLines(dir.resolve("compare.csv"));
+        double plainAcc = Double.parseDouble(repCsv.get(1).split(",")[2]), dropAcc = Double.parseDouble(repCsv.get(2).split(",")[2]);
+        assertEquals(dropAcc - plainAcc, Double.parseDouble(repCsv.get(2).split(",")[7]), 1e-3, repCsv.toString());
+        Object[] none = execute("compare", "--gammas", "0", "--seeds", "1", "--out", tmp.resolve("no-grid").toString(), "--report");
+        assertEquals(2, none[0], (String) none[2]);
+        assertTrue(((String) none[2]).contains("no run of this grid has finished"), (String) none[2]);
         // a grid directory that cannot be made is one line naming it, not a stack trace
         Path file = Files.writeString(tmp.resolve("a-file"), "kept");
         Object[] io = execute("compare", "--gammas", "0", "--seeds", "1", "--out", file.resolve("sub").toString());
