@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gpu-check.sh - self-contained check of DropIT-JVM on an NVIDIA GPU machine (no Java, Maven or network needed):
-# runs from the bundle scripts/gpu-pack.sh makes (jre/, lib/). Steps, each under a time limit (all < 5 min):
+# runs from the bundle scripts/gpu-pack.sh makes (jre/, lib/). Steps, each under a time limit (together at most 425 s;
+# about two minutes when all goes well):
 #   1. the op self-check on CUDA against the CPU backend (DeviceCheck ops cuda), and on OpenCL when an NVIDIA
 #      OpenCL driver is registered;
 #   2. SGEMM 4096^3: hand-written kernel and cuBLAS (TF32 off), CUDA-event timed;
@@ -19,9 +20,11 @@ mkdir -p "$OUT"
 # NVRTC and cuBLAS may sit only in the CUDA toolkit's or PyTorch's own folders, off the loader's path: put the first
 # folder holding each on LD_LIBRARY_PATH (the driver's libcuda.so.1 is on the path wherever there is a GPU). Without
 # them the backend uses its shipped PTX and its own GEMM, and the cuBLAS column reads NA.
-for lib in 'libnvrtc.so.1[0-9]' 'libcublas.so.1[0-9]'; do
-    found="$(timeout 30 find /usr/local/cuda /usr/local /opt /usr/lib -name "$lib" -print -quit 2>/dev/null || true)"
-    [[ -n "$found" ]] && export LD_LIBRARY_PATH="$(dirname "$found")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# (-H: /usr/local/cuda is usually a link to the default toolkit, which comes first.)
+for lib in libnvrtc libcublas; do
+    ldconfig -p 2>/dev/null | grep "$lib\.so\.1[0-9]" >/dev/null && continue   # the loader finds it already
+    found="$(timeout 10 find -H /usr/local/cuda /usr/local /opt -name "$lib.so.1[0-9]" -print -quit 2>/dev/null || true)"
+    if [[ -n "$found" ]]; then export LD_LIBRARY_PATH="$(dirname "$found")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
 done
 T0=$SECONDS
 row() { printf '%-44s %14s %14s %10s\n' "$@"; }
@@ -31,18 +34,18 @@ echo "gpu-check: LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
 # 1. op self-check on CUDA
-timeout 120 "${J[@]}" io.github.dropitjvm.tensor.cuda.DeviceCheck ops cuda > "$OUT/ops-cuda.txt" 2>&1
+timeout 90 "${J[@]}" io.github.dropitjvm.tensor.cuda.DeviceCheck ops cuda > "$OUT/ops-cuda.txt" 2>&1
 rc=$?
 grep -v '^WARNING' "$OUT/ops-cuda.txt" | grep -E 'device check|FAIL'
-if grep -q "device check: FAILED" "$OUT/ops-cuda.txt"; then
+if grep -q "device check: FAILED to start" "$OUT/ops-cuda.txt"; then
     if grep -q -E "libcuda\.so\.1 not found|no CUDA device" "$OUT/ops-cuda.txt"; then
         echo "gpu-check: no CUDA device: $(grep -o "backend 'cuda' is not available.*" "$OUT/ops-cuda.txt" | head -1)"
         echo "gpu-check: running the CPU parts only (the bundle's own self-check on the CPU backend):"
-        timeout 120 "${J[@]}" io.github.dropitjvm.tensor.cuda.DeviceCheck ops cpu 2>&1 | grep -E 'device check'
+        timeout 60 "${J[@]}" io.github.dropitjvm.tensor.cuda.DeviceCheck ops cpu 2>&1 | grep -E 'device check'
         echo "gpu-check: FAILED: no CUDA device (exit 2)"
         exit 2
     fi
-    # a device is there but the backend did not start (module load, JIT, cuBLAS...): the whole log says why
+    # a device is there but the backend did not start (module load, JIT...): the whole log says why
     echo "gpu-check: FAILED: the CUDA backend did not start; its log:"
     grep -v '^WARNING' "$OUT/ops-cuda.txt"
     exit 1
@@ -50,13 +53,13 @@ fi
 OPS_CUDA="$(grep -o '[0-9]* passed, [0-9]* failed' "$OUT/ops-cuda.txt" | tail -1)"
 OPS_CL="no NVIDIA OpenCL driver"
 if ls /etc/OpenCL/vendors/*nvidia*.icd >/dev/null 2>&1; then
-    timeout 90 "${J[@]}" -Ddropit.opencl.platform="${DROPIT_OPENCL_PLATFORM:-0}" io.github.dropitjvm.tensor.cuda.DeviceCheck ops opencl > "$OUT/ops-cl.txt" 2>&1
+    timeout 60 "${J[@]}" -Ddropit.opencl.platform="${DROPIT_OPENCL_PLATFORM:-0}" io.github.dropitjvm.tensor.cuda.DeviceCheck ops opencl > "$OUT/ops-cl.txt" 2>&1
     grep -E 'device check|FAIL' "$OUT/ops-cl.txt"
     OPS_CL="$(grep -o '[0-9]* passed, [0-9]* failed' "$OUT/ops-cl.txt" | tail -1)"
 fi
 
 # 2. SGEMM 4096^3
-timeout 90 "${J[@]}" io.github.dropitjvm.tensor.cuda.DeviceCheck gemm 4096 > "$OUT/gemm.txt" 2>&1
+timeout 60 "${J[@]}" io.github.dropitjvm.tensor.cuda.DeviceCheck gemm 4096 > "$OUT/gemm.txt" 2>&1
 grep -E '^gemm' "$OUT/gemm.txt"
 val() { grep -o "$1=[0-9.NA]*" "$2" 2>/dev/null | head -1 | cut -d= -f2; }
 
@@ -65,14 +68,14 @@ step() { # backend steps warmup file
     timeout "$5" "${J[@]}" -Ddropit.backend="$1" io.github.dropitjvm.bench.BenchMain step --model vit-tiny-32 --batch 64 --gamma 0.9 \
         --steps "$2" --warmup "$3" --json > "$4" 2>&1
 }
-step cuda 10 3 "$OUT/step-cuda.json" 120; grep '"bench"' "$OUT/step-cuda.json" || tail -3 "$OUT/step-cuda.json"
-if (( SECONDS - T0 < 150 )); then step cpu 3 1 "$OUT/step-cpu.json" 60; grep '"bench"' "$OUT/step-cpu.json"; fi
+step cuda 10 3 "$OUT/step-cuda.json" 90; grep '"bench"' "$OUT/step-cuda.json" || tail -3 "$OUT/step-cuda.json"
+if (( SECONDS - T0 < 150 )); then step cpu 3 1 "$OUT/step-cpu.json" 45; grep '"bench"' "$OUT/step-cpu.json"; fi
 jv() { grep -o "\"$1\":[0-9.eE+-]*" "$2" 2>/dev/null | head -1 | cut -d: -f2; }
 
 # 4. PyTorch eager, TF32 off, same model shape (ViT 32px, patch 4, dim 192, depth 12, 3 heads, MLP 768, cls token)
 TORCH_MS=NA
 if command -v python3 >/dev/null && python3 -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-    timeout 90 python3 - > "$OUT/torch.txt" 2>&1 <<'PY'
+    timeout 60 python3 - > "$OUT/torch.txt" 2>&1 <<'PY'
 import time, torch, torch.nn as nn
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False

@@ -42,9 +42,10 @@ if command -v strip >/dev/null 2>&1; then strip --strip-unneeded "$BUNDLE/jre/li
 "$BUNDLE/jre/bin/java" -version >/dev/null 2>&1 || { echo "gpu-pack: FAILED: the bundled JRE does not start" >&2; exit 1; }
 tar -czf "$BUNDLE.tar.gz" -C "$(dirname "$BUNDLE")" "$(basename "$BUNDLE")"
 
-mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1048576 }'; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 tarball="$(stat -c %s "$BUNDLE.tar.gz")"
-tree="$( (git ls-files -z; git ls-files -z --others --exclude-standard) | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)"
+# (a tracked file missing from the tree, e.g. one a running grid is swapping, makes du complain: it is not counted)
+tree="$(git ls-files -z --cached --others --exclude-standard | { du -cb --files0-from=- 2>/dev/null || true; } | tail -1 | cut -f1)"
 echo "gpu-pack: $BUNDLE.tar.gz is $(mb "$tarball") (jre $(du -sh "$BUNDLE/jre" | cut -f1), lib $(du -sh "$BUNDLE/lib" | cut -f1) unpacked);" \
      "with the working tree ($(mb "$tree")) $(mb $((tarball + tree))) travels, limit $(mb "$TRAVEL_LIMIT")"
 if (( tarball + tree > TRAVEL_LIMIT )); then

@@ -86,8 +86,10 @@ report)
     R="$(results "${2:-}")"
     cd "$ROOT"
     # compare --report: each grid's compare.md/.csv/.png from its finished runs, training nothing (safe while it runs)
-    ./dropit compare "${VIT[@]}" --out "$R/fashion-mnist-vit-fmnist" --report
-    ./dropit compare "${RESNET[@]}" --out "$R/fashion-mnist-resnet20" --report
+    rc=0
+    ./dropit compare "${VIT[@]}" --out "$R/fashion-mnist-vit-fmnist" --report || rc=$?
+    ./dropit compare "${RESNET[@]}" --out "$R/fashion-mnist-resnet20" --report || rc=$?
+    exit "$rc"
     ;;
 status)
     R="$(results "${2:-}")"

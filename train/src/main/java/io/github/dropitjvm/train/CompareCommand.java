@@ -33,6 +33,8 @@ import java.util.concurrent.Callable;
  * and {@code compare.png} (accuracy against bytes held). Several processes may work on one grid directory at once
  * (e.g. one per core): each claims a run before touching it ({@link RunClaim}), leaves runs claimed by another for
  * the end, and waits for those before writing the tables, so every process ends with the whole grid's table.
+ * With {@code --report} it trains nothing and writes the tables of the runs finished so far, naming the others, so
+ * that a grid that spans days can be read while it runs.
  */
 @Command(
         name = "compare",
@@ -43,8 +45,9 @@ import java.util.concurrent.Callable;
         footer = {"", "Runs already finished (result.json in their directory) are skipped; interrupted ones resume from their"
                 + " last checkpoint. Several compare processes may share one --out: a run one of them trains is left to it,"
                 + " and each waits for the others' runs before writing compare.md, compare.csv and compare.png into --out.", "",
-                "Exit codes: 0 all runs finished, 1 a run failed, 2 bad option (or a run made with other settings), 3 a run hit a"
-                        + " non-finite loss, 130 interrupted by Ctrl-C and 143 by SIGTERM (the run saves a checkpoint first)."})
+                "Exit codes: 0 all runs finished (with --report: the tables were written), 1 a run failed, 2 bad option (or a run"
+                        + " made with other settings, or for --report no finished run), 3 a run hit a non-finite loss, 130 interrupted"
+                        + " by Ctrl-C and 143 by SIGTERM (the run saves a checkpoint first)."})
 public final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -160,6 +163,7 @@ public final class CompareCommand implements Callable<Integer> {
             if (Files.exists(out.resolve(runName(cfg.gamma(), cfg.seed())).resolve(Trainer.RESULT))) rows.add(row(cfg));
             else missing.add(runName(cfg.gamma(), cfg.seed()));
         }
+        if (!Files.isDirectory(out)) throw new IllegalArgumentException("--report: --out " + out + " does not exist");
         if (rows.isEmpty())
             throw new IllegalArgumentException("--report: no run of this grid has finished in " + out + " (no g<γ>-s<seed>/" + Trainer.RESULT + ")");
         writeTables(rows, missing, o);
@@ -243,14 +247,17 @@ public final class CompareCommand implements Callable<Integer> {
 
     /** compare.md/.csv/.png of these finished runs; {@code missing} names the grid's runs not among them (a --report). */
     private void writeTables(List<Row> rows, List<String> missing, PrintWriter o) throws IOException {
-        Map<Double, List<Row>> byGamma = new LinkedHashMap<>();
-        for (Row r : rows) byGamma.computeIfAbsent(r.gamma(), k -> new ArrayList<>()).add(r);
+        Map<Double, List<Row>> byGamma = new LinkedHashMap<>(); // in --gammas order, whichever runs a report lacks
+        for (double g : gammas) byGamma.put(g, new ArrayList<>());
+        for (Row r : rows) byGamma.get(r.gamma()).add(r);
+        byGamma.values().removeIf(List::isEmpty);
         StringBuilder md = new StringBuilder(), csv = new StringBuilder();
         TrainConfig c0 = opts.toConfig(0, firstSeed);
         md.append(String.format(Locale.ROOT, "# DropIT comparison: %s on %s, %d epochs, batch %d, %s%s, %d seed(s)%n%n",
                 c0.model(), c0.dataset(), c0.epochs(), c0.batchSize(), c0.strategy().id(), c0.augment() ? "" : ", no augmentation", seeds));
         if (!missing.isEmpty())
-            md.append(String.format(Locale.ROOT, "Partial: %d of %d runs finished; not yet: %s.%n%n", rows.size(), rows.size() + missing.size(),
+            md.append(String.format(Locale.ROOT, "Partial: %d of %d runs finished; not yet: %s. Each γ's mean is over the seeds it"
+                            + " has finished, so \"vs plain\" may compare different seeds.%n%n", rows.size(), rows.size() + missing.size(),
                     String.join(", ", missing)));
         md.append("| γ | runs | test accuracy (%) | vs plain (points) | bytes held for backward (1 batch) | vs plain |\n|---|---|---|---|---|---|\n");
         csv.append("gamma,runs,test_acc_mean,test_acc_std,held_bytes_mean,held_bytes_std,held_vs_plain,test_acc_vs_plain\n");

@@ -301,15 +301,26 @@ class TrainCommandTest {
         Object[] rep = execute(more);
         assertEquals(0, rep[0], rep[1] + "\n" + rep[2]);
         String partial = Files.readString(dir.resolve("compare.md"));
-        assertTrue(partial.contains("Partial: 2 of 4 runs finished; not yet: g0-s2, g0.5-s2."), partial);
+        assertTrue(partial.contains("Partial: 2 of 4 runs finished; not yet: g0-s2, g0.5-s2. "), partial);
         assertTrue(partial.contains("| 0 | 1 |") && partial.contains("| +0.00 |"), partial);
         assertFalse(Files.exists(dir.resolve("g0-s2")), "--report trained a run");
         List<String> repCsv = Files.readAllLines(dir.resolve("compare.csv"));
         double plainAcc = Double.parseDouble(repCsv.get(1).split(",")[2]), dropAcc = Double.parseDouble(repCsv.get(2).split(",")[2]);
         assertEquals(dropAcc - plainAcc, Double.parseDouble(repCsv.get(2).split(",")[7]), 1e-3, repCsv.toString());
-        Object[] none = execute("compare", "--gammas", "0", "--seeds", "1", "--out", tmp.resolve("no-grid").toString(), "--report");
+        // without γ 0 there is no plain mean to compare with: a dash, and an empty CSV cell
+        String[] noPlain = more.clone();
+        noPlain[2] = "0.5";
+        Object[] np = execute(noPlain);
+        assertEquals(0, np[0], np[1] + "\n" + np[2]);
+        assertTrue(Files.readString(dir.resolve("compare.md")).contains("| 0.5 | 1 | ") && Files.readString(dir.resolve("compare.md")).contains(" | – | "),
+                Files.readString(dir.resolve("compare.md")));
+        assertTrue(Files.readAllLines(dir.resolve("compare.csv")).get(1).endsWith(","), Files.readString(dir.resolve("compare.csv")));
+        Object[] none = execute("compare", "--gammas", "0", "--seeds", "1", "--out", Files.createDirectories(tmp.resolve("no-grid")).toString(), "--report");
         assertEquals(2, none[0], (String) none[2]);
         assertTrue(((String) none[2]).contains("no run of this grid has finished"), (String) none[2]);
+        Object[] typo = execute("compare", "--gammas", "0", "--seeds", "1", "--out", tmp.resolve("no-such-grid").toString(), "--report");
+        assertEquals(2, typo[0], (String) typo[2]);
+        assertTrue(((String) typo[2]).contains("no-such-grid does not exist"), (String) typo[2]);
         // a grid directory that cannot be made is one line naming it, not a stack trace
         Path file = Files.writeString(tmp.resolve("a-file"), "kept");
         Object[] io = execute("compare", "--gammas", "0", "--seeds", "1", "--out", file.resolve("sub").toString());

@@ -296,12 +296,17 @@ public final class CudaBackend extends DeviceBackend {
     /** Whether GEMMs go to cuBLAS where the layouts allow (else the hand-written tiled kernel). */
     public boolean usesCublas() { return useCublas; }
 
-    /** Whether libcublas loaded. */
+    /** Whether libcublas loaded and started. */
     public boolean hasCublas() { return cublas.isPresent(); }
+
+    /** Why cuBLAS is not used: not found, or the error it failed to start with. */
+    public String noCublasReason() {
+        return cublasFailure != null ? cublasFailure : "no libcublas.so.* loads (-Ddropit.cuda.cublas=<path> names one)";
+    }
 
     /** Chooses cuBLAS (when loaded) or the hand-written GEMM for later matmuls (benchmarks compare the two). */
     public void useCublas(boolean on) {
-        if (on && cublas.isEmpty()) throw new IllegalStateException("cuda: libcublas.so is not available");
+        if (on && cublas.isEmpty()) throw new IllegalStateException("cuda: cuBLAS is not available: " + noCublasReason());
         useCublas = on;
     }
 

@@ -38,12 +38,21 @@ public final class DeviceCheck {
                 gemm(Integer.parseInt(args[1]));
                 return;
             }
-            Backend b = Backends.byName(args[1]);
+            Backend b;
+            try {
+                b = Backends.byName(args[1]);
+            } catch (RuntimeException e) {
+                // gpu-check.sh tells "no device" from "a device whose backend would not start" by this line
+                System.out.println("device check: FAILED to start: " + e.getMessage());
+                System.exit(3);
+                return;
+            }
             System.out.println("device check: " + b);
             ops(b);
         } catch (RuntimeException e) {
-            System.out.println("device check: FAILED: " + e.getMessage());
-            System.exit(3);
+            System.out.println("device check: FAILED: aborted after " + passed + " passed: " + e);
+            e.printStackTrace(System.out);
+            System.exit(4);
         }
         System.out.println("device check " + args[1] + ": " + passed + " passed, " + FAILED.size() + " failed" + (FAILED.isEmpty() ? "" : " " + FAILED));
         System.exit(FAILED.isEmpty() ? 0 : 1);
@@ -201,7 +210,7 @@ public final class DeviceCheck {
             String k = useCublas ? "cublas" : "kernel";
             line.append(String.format(" %s_ms=%.3f %s_gflops=%.0f", k, best, k, flop / best / 1e6));
         }
-        if (!cu.hasCublas()) line.append(" cublas_ms=NA (libcublas.so not found)");
+        if (!cu.hasCublas()) line.append(" cublas_ms=NA (" + cu.noCublasReason() + ")");
         System.out.println(line);
     }
 }

@@ -89,12 +89,15 @@ class CudaKernelsTest {
     /**
      * NVRTC compiles without system headers, so the source must not lean on anything nvcc's host headers define
      * (INFINITY and NAN once did). Runs where libnvrtc loads: on the loader's path, or named by dropit.cuda.nvrtc
-     * with libnvrtc-builtins beside it on LD_LIBRARY_PATH (.ci/run unpacks both where the machine holds the wheel).
+     * with libnvrtc-builtins beside it on LD_LIBRARY_PATH (.ci/run unpacks both where the machine holds the wheel,
+     * and sets DROPIT_REQUIRE_NVRTC so that a library that then fails to load fails here instead of skipping).
      */
     @ParameterizedTest(name = "compute_{0}")
     @ValueSource(ints = {80, 90})
     void theWholeSourceCompilesWithNvrtc(int arch) {
         Cuda.Nvrtc nvrtc = Cuda.Nvrtc.load().orElse(null);
+        if (nvrtc == null && System.getenv("DROPIT_REQUIRE_NVRTC") != null)
+            fail("DROPIT_REQUIRE_NVRTC is set but no libnvrtc loads (LD_LIBRARY_PATH=" + System.getenv("LD_LIBRARY_PATH") + ")");
         Assumptions.assumeTrue(nvrtc != null, "CUDA's NVRTC (libnvrtc) not found: the NVRTC compile check cannot run");
         String source = CudaKernels.source();
         String ptx = nvrtc.compile(source, "dropit.cu", arch / 10, arch % 10);
