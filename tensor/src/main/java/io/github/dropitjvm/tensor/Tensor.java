@@ -258,6 +258,8 @@ public final class Tensor {
     public Tensor to(Backend target) {
         requireOpen("to", this);
         if (target == backend()) return this;
+        // A mask's bits are packed 32 to a word and a view may start mid-word: it moves as 0/1 int32 values.
+        if (dtype() == DType.BIT) return to(DType.INT32).to(target).to(DType.BIT);
         Tensor c = contiguous();
         Tensor out = zeros(target, dtype(), shape);
         long n = numel();
@@ -266,9 +268,8 @@ public final class Tensor {
             case INT32 -> new int[(int) n];
             case INT64 -> new long[(int) n];
             case BF16 -> new short[(int) n];
-            case BIT -> null;
+            case BIT -> throw new AssertionError("moved above");
         };
-        if (host == null) throw new UnsupportedOperationException("to: BIT tensors move between backends only as whole storages");
         c.backend().read(c.storage, c.offset, host, 0, (int) n);
         target.write(out.storage, 0, host, 0, (int) n);
         return out;

@@ -25,8 +25,8 @@ public final class DeviceCheck {
 
     private static final Backend CPU = Backends.cpu();
     private static final SplittableRandom RNG = new SplittableRandom(0xDEC_0001L);
-    private static final List<String> FAILED = new ArrayList<>();
-    private static int passed;
+    static final List<String> FAILED = new ArrayList<>();
+    static int passed;
 
     public static void main(String[] args) {
         if (args.length < 2) {
@@ -90,8 +90,16 @@ public final class DeviceCheck {
         } catch (RuntimeException e) {
             FAILED.add(name);
             System.out.println("  FAIL " + name + ": " + e.getMessage());
+            // A kernel fault is sticky: the context refuses every later call, so the checks after it say nothing.
+            if (e.getMessage() != null && STICKY.stream().anyMatch(e.getMessage()::contains))
+                throw new IllegalStateException("the device context is lost after " + name + "; the checks after it were not run", e);
         }
     }
+
+    /** CUDA errors after which the context is unusable (the driver API's "sticky" kernel faults). */
+    private static final List<String> STICKY = List.of("CUDA_ERROR_ILLEGAL_ADDRESS", "CUDA_ERROR_LAUNCH_FAILED",
+            "CUDA_ERROR_ILLEGAL_INSTRUCTION", "CUDA_ERROR_MISALIGNED_ADDRESS", "CUDA_ERROR_INVALID_ADDRESS_SPACE",
+            "CUDA_ERROR_INVALID_PC", "CUDA_ERROR_HARDWARE_STACK_ERROR", "CUDA_ERROR_ASSERT", "CUDA_ERROR_LAUNCH_TIMEOUT");
 
     static void ops(Backend b) {
         float[] x = draw(24 * 40, 0.1, 1.5), y = draw(24 * 40, 0.1, 1.5), s = draw(24 * 40, -2, 2), row = draw(40, 0.1, 1.5);

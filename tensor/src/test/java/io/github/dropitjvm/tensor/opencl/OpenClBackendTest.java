@@ -87,6 +87,21 @@ class OpenClBackendTest {
     }
 
     @Test
+    void masksMoveBetweenBackendsBitForBitAlsoFromAViewStartingMidWord() {
+        float[] f = draw(37 * 53, 0);
+        Tensor mask = Tensor.fromArray(f, 37, 53).to(CPU).gt(0.0);
+        float[] want = mask.to(DType.FLOAT32).toFloatArray();
+        Tensor there = mask.to(cl);
+        assertEquals(DType.BIT, there.dtype());
+        assertSame(cl, there.backend());
+        assertArrayEquals(want, there.to(CPU).to(DType.FLOAT32).toFloatArray());
+        // a view whose first bit is bit 53 of the storage (not a word boundary), transposed: moved as the values it shows
+        Tensor view = there.narrow(0, 1, 5).transpose(0, 1);
+        assertArrayEquals(mask.narrow(0, 1, 5).transpose(0, 1).to(DType.FLOAT32).contiguous().toFloatArray(),
+                view.to(CPU).to(DType.FLOAT32).toFloatArray());
+    }
+
+    @Test
     void mixingWithCpuTensorsIsRefusedNamingBoth() {
         Tensor a = Tensor.ones(3).to(cl);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.add(Tensor.zeros(CPU, DType.FLOAT32, 3)));
