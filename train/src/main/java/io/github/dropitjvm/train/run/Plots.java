@@ -54,15 +54,23 @@ public final class Plots {
         g.setColor(Color.BLACK);
         g.drawRect(left, top, pw, ph);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        for (int i = 0; i <= 5; i++) {
-            double xv = x0 + (x1 - x0) * i / 5, yv = y0 + (y1 - y0) * i / 5;
-            int px = left + pw * i / 5, py = top + ph - ph * i / 5;
+        // Grid lines and labels at round values (1, 2 or 5 × 10^k apart) inside the padded data range, each label
+        // exactly the value at its line: labels of evenly split ranges, rounded for print, misstate the scale.
+        double[] xt = ticks(x0, x1, 5), yt = ticks(y0, y1, 5);
+        for (double xv : xt) {
+            int px = left + (int) Math.round((xv - x0) / (x1 - x0) * pw);
             g.setColor(new Color(0xe0e0e0));
             g.drawLine(px, top + 1, px, top + ph - 1);
+            g.setColor(Color.BLACK);
+            String xs = tickLabel(xv, xt);
+            g.drawString(xs, px - g.getFontMetrics().stringWidth(xs) / 2, top + ph + 18);
+        }
+        for (double yv : yt) {
+            int py = top + ph - (int) Math.round((yv - y0) / (y1 - y0) * ph);
+            g.setColor(new Color(0xe0e0e0));
             g.drawLine(left + 1, py, left + pw - 1, py);
             g.setColor(Color.BLACK);
-            String xs = num(xv), ys = num(yv);
-            g.drawString(xs, px - g.getFontMetrics().stringWidth(xs) / 2, top + ph + 18);
+            String ys = tickLabel(yv, yt);
             g.drawString(ys, left - 8 - g.getFontMetrics().stringWidth(ys), py + 4);
         }
         g.drawString(xLabel, left + pw / 2 - g.getFontMetrics().stringWidth(xLabel) / 2, h - 25);
@@ -159,11 +167,28 @@ public final class Plots {
         }
     }
 
-    static String num(double v) {
-        double a = Math.abs(v);
-        if (a != 0 && (a >= 1e5 || a < 1e-3)) return String.format(Locale.ROOT, "%.2g", v);
-        if (a >= 100) return String.format(Locale.ROOT, "%.0f", v);
-        return String.format(Locale.ROOT, "%.3g", v);
+    /**
+     * Round values inside [lo, hi] for an axis: multiples of a step of 1, 2 or 5 × 10^k chosen so that about
+     * {@code target} steps span the range. The step is at most 1.43 × range / target, so a target of 3 or more
+     * always gives at least two values.
+     */
+    static double[] ticks(double lo, double hi, int target) {
+        if (!(hi > lo) || !Double.isFinite(hi - lo)) throw new IllegalArgumentException("axis range [" + lo + ", " + hi + "] is empty");
+        if (target < 3) throw new IllegalArgumentException("ticks: target " + target + " < 3");
+        double raw = (hi - lo) / target, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+        double step = raw / mag <= 1.5 ? mag : raw / mag <= 3.5 ? 2 * mag : raw / mag <= 7.5 ? 5 * mag : 10 * mag;
+        long first = (long) Math.ceil(lo / step), last = (long) Math.floor(hi / step);
+        double[] t = new double[(int) (last - first + 1)];
+        for (int i = 0; i < t.length; i++) t[i] = (first + i) * step; // multiples, not a running sum: no drift
+        return t;
+    }
+
+    /** A tick's value with just the decimals its neighbours' spacing needs ("93.55", "100", "0.002"). */
+    static String tickLabel(double v, double[] ticks) {
+        double step = ticks.length > 1 ? ticks[1] - ticks[0] : Math.abs(v);
+        int decimals = step > 0 ? Math.max(0, (int) Math.ceil(-Math.log10(step) - 1e-9)) : 0;
+        if (v == 0) v = 0; // no "-0"
+        return String.format(Locale.ROOT, "%." + Math.min(decimals, 12) + "f", v);
     }
 
     /** 1536 → "1.5 KiB". */
