@@ -46,6 +46,18 @@ class OpenClBackendTest {
         cl = OpenClBackend.instance();
     }
 
+    /**
+     * PoCL's LLVM installs its crash handler for SIGSEGV when the backend compiles its kernels, a signal HotSpot raises
+     * on purpose; without signal chaining two threads reaching a safepoint poll together then killed test JVMs
+     * (ARCHITECTURE.md, "Signal chaining"). The build preloads libjsig into every test JVM, as ./dropit does.
+     */
+    @Test
+    void testJvmRunsWithSignalChaining() throws Exception {
+        Assumptions.assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of("/proc/self/maps")), "not Linux");
+        assertTrue(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/maps")).contains("/libjsig.so"),
+                "libjsig.so is not loaded in this JVM (LD_PRELOAD=" + System.getenv("LD_PRELOAD") + ")");
+    }
+
     static int[] words(Tensor mask) {
         int[] w = new int[(int) ((mask.numel() + 31) / 32)];
         mask.backend().read(mask.storage(), 0, w, 0, w.length);
