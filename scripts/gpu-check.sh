@@ -12,6 +12,9 @@ set -uo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAVA="$DIR/jre/bin/java"
 [[ -x "$JAVA" ]] || JAVA="${JAVA_HOME:-/usr}/bin/java"
+# Signal chaining, as ./dropit does (NVRTC and OpenCL drivers carry LLVM, whose crash handler would take HotSpot's SIGSEGV).
+JSIG="$(dirname "$(dirname "$JAVA")")/lib/libjsig.so"
+[[ -f "$JSIG" ]] && export LD_PRELOAD="$JSIG${LD_PRELOAD:+:$LD_PRELOAD}"
 J=("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
    --sun-misc-unsafe-memory-access=allow -Xmx16g -cp "$DIR/lib/*")
 # The logs go to $OUT when the caller gives one (the device tool returns what is written there), else to a temp dir.
