@@ -56,22 +56,23 @@ public final class Plots {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         // Grid lines and labels at round values (1, 2 or 5 × 10^k apart) inside the padded data range, each label
         // exactly the value at its line: labels of evenly split ranges, rounded for print, misstate the scale.
+        Scale xs = new Scale(x0, x1, pw), ys = new Scale(y0, y1, ph);
         double[] xt = ticks(x0, x1, 5), yt = ticks(y0, y1, 5);
         for (double xv : xt) {
-            int px = left + (int) Math.round((xv - x0) / (x1 - x0) * pw);
+            int px = left + xs.offset(xv);
             g.setColor(new Color(0xe0e0e0));
             g.drawLine(px, top + 1, px, top + ph - 1);
             g.setColor(Color.BLACK);
-            String xs = tickLabel(xv, xt);
-            g.drawString(xs, px - g.getFontMetrics().stringWidth(xs) / 2, top + ph + 18);
+            String label = tickLabel(xv, xt);
+            g.drawString(label, px - g.getFontMetrics().stringWidth(label) / 2, top + ph + 18);
         }
         for (double yv : yt) {
-            int py = top + ph - (int) Math.round((yv - y0) / (y1 - y0) * ph);
+            int py = top + ph - ys.offset(yv);
             g.setColor(new Color(0xe0e0e0));
             g.drawLine(left + 1, py, left + pw - 1, py);
             g.setColor(Color.BLACK);
-            String ys = tickLabel(yv, yt);
-            g.drawString(ys, left - 8 - g.getFontMetrics().stringWidth(ys), py + 4);
+            String label = tickLabel(yv, yt);
+            g.drawString(label, left - 8 - g.getFontMetrics().stringWidth(label), py + 4);
         }
         g.drawString(xLabel, left + pw / 2 - g.getFontMetrics().stringWidth(xLabel) / 2, h - 25);
         Graphics2D gy = (Graphics2D) g.create();
@@ -86,8 +87,8 @@ public final class Plots {
             boolean has = false;
             for (int i = 0; i < s.x.length; i++) {
                 if (!Double.isFinite(s.x[i]) || !Double.isFinite(s.y[i])) { has = false; continue; }
-                int px = left + (int) Math.round((s.x[i] - x0) / (x1 - x0) * pw);
-                int py = top + ph - (int) Math.round((s.y[i] - y0) / (y1 - y0) * ph);
+                int px = left + xs.offset(s.x[i]);
+                int py = top + ph - ys.offset(s.y[i]);
                 if (s.lines && has) g.drawLine(prevX, prevY, px, py);
                 if (!s.lines || s.x.length <= 60) g.fillOval(px - 3, py - 3, 7, 7);
                 if (s.err != null && s.err[i] > 0) {
@@ -103,6 +104,13 @@ public final class Plots {
             g.drawString(s.name, left + 32, top + 22 + si * 18);
         }
         finish(g, img, file);
+    }
+
+    /** Data value → pixels from the plot area's edge along one axis; grid lines and data share it, so labels sit at their values. */
+    private record Scale(double lo, double hi, int pixels) {
+        int offset(double v) {
+            return (int) Math.round((v - lo) / (hi - lo) * pixels);
+        }
     }
 
     /** Horizontal grouped bars: one row per category, one bar per series (values ≥ 0). */
